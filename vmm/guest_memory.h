@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VESSEL_VMM_GUEST_MEMORY_H
+#define VESSEL_VMM_GUEST_MEMORY_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Guest RAM: anonymous host memory, split around the PCI hole below 4 GiB
+ * (see layout.h).  One table maps guest-physical ranges to host pointers; both
+ * accelerators, the loaders and DMA-capable devices use it.
+ *
+ * Every lookup takes guest-controlled addresses and lengths and is overflow
+ * safe: a range that is not entirely RAM yields NULL/false, never a pointer
+ * past the mapping.
+ */
+#define GUEST_MEMORY_MAX_REGIONS 2
+
+struct guest_memory_region {
+	uint64_t guest_phys_addr;
+	uint64_t size_bytes;
+	uint8_t *host;
+};
+
+struct guest_memory {
+	struct guest_memory_region regions[GUEST_MEMORY_MAX_REGIONS];
+	unsigned int nr_regions;
+	uint64_t ram_size_bytes;	/* total, as the user asked */
+	uint8_t *mapping;		/* one host mapping backs all regions */
+};
+
+/* Parses "512M", "4G", "1024" (MiB when no suffix, as QEMU does), "64MiB". */
+bool guest_memory_parse_size(const char *text, uint64_t *size_bytes, GError **error);
+
+bool guest_memory_init(struct guest_memory *mem, uint64_t ram_size_bytes, GError **error);
+void guest_memory_destroy(struct guest_memory *mem);
+
+/* Host pointer to [guest_phys_addr, +len) when it lies inside one region. */
+void *guest_memory_ptr(const struct guest_memory *mem, uint64_t guest_phys_addr,
+		       uint64_t len);
+/* Copies that may cross region boundaries; false if any byte is not RAM. */
+bool guest_memory_read(const struct guest_memory *mem, uint64_t guest_phys_addr,
+		       void *dst, size_t len);
+bool guest_memory_write(const struct guest_memory *mem, uint64_t guest_phys_addr,
+			const void *src, size_t len);
+/* RAM below the PCI hole and above 4 GiB. */
+uint64_t guest_memory_low_end(const struct guest_memory *mem);
+uint64_t guest_memory_high_size(const struct guest_memory *mem);
+
+#endif
