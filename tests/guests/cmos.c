@@ -1,0 +1,4 @@
+/* placeholder */
+#include "lib/test.h"
+const char guest_name[] = "cmos";
+int main(void) { return 1; }

@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Run one Vessel test guest in vessel-vmm (or QEMU) and check the result.
+
+The guest's serial console is the VMM's stdout.  The runner feeds optional
+input to it, waits for the VMM to exit (with a timeout), and checks the exit
+status and regular expressions on the serial output.  On failure it prints
+the command line, the status, the serial output and stderr.
+
+Input is sent line by line on cue: the k-th --stdin text is written when the
+guest's output contains the --prompt marker for the k-th time, so nothing is
+typed before the guest is listening.
+
+Exit status of this script: 0 if every expectation held, 1 otherwise.
+"""
+
+import argparse
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+PASS_STATUS = 65   # guest wrote 0x20 to the test-exit port
+FW_CFG_TEST_FILE = "name=opt/vessel/test,string=hello-fw-cfg"
+DEFAULT_PROMPT = "input> "
+
+
+def unescape(text):
+    """Turn the backslash escapes \\n \\r \\t \\\\ typed on a command line
+    into characters (meson passes real newlines, which stay as they are)."""
+    out = []
+    i = 0
+    table = {"n": "\n", "r": "\r", "t": "\t", "\\": "\\"}
+    while i < len(text):
+        if text[i] == "\\" and i + 1 < len(text) and text[i + 1] in table:
+            out.append(table[text[i + 1]])
+            i += 2
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+def vessel_command(opts, cmdline):
+    cmd = [opts.vmm, "--accel", opts.accel, "--memory", opts.memory,
+           "--cpus", str(opts.cpus), "--kernel", opts.guest,
+           "--cmdline", cmdline, "--serial", "stdio", "--display", "none"]
+    if not opts.reboot:
+        cmd.append("--no-reboot")
+    cmd += ["--fw-cfg", FW_CFG_TEST_FILE]
+    return cmd
+
+
+def qemu_command(opts, cmdline):
+    cmd = [opts.qemu, "-accel", opts.accel, "-m", opts.memory,
+           "-smp", str(opts.cpus), "-kernel", opts.guest,
+           "-append", cmdline, "-serial", "stdio", "-display", "none",
+           "-monitor", "none", "-nodefaults"]
+    if not opts.reboot:
+        cmd.append("-no-reboot")
+    cmd += ["-device", "isa-debug-exit,iobase=0xf4,iosize=4",
+            "-fw_cfg", FW_CFG_TEST_FILE]
+    return cmd
+
+
+class Stream:
+    """Collects everything one pipe delivers, from a thread."""
+
+    def __init__(self, pipe, start):
+        self.data = bytearray()
+        self.start = start
+        self.first_byte_secs = None
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._pump, args=(pipe,),
+                                       daemon=True)
+        self.thread.start()
+
+    def _pump(self, pipe):
+        while True:
+            chunk = os.read(pipe.fileno(), 4096)
+            if not chunk:
+                break
+            with self.lock:
+                if self.first_byte_secs is None:
+                    self.first_byte_secs = time.monotonic() - self.start
+                self.data += chunk
+
+    def text(self):
+        with self.lock:
+            raw = bytes(self.data)
+        return raw.decode("utf-8", errors="replace").replace("\r", "")
+
+
+def run(opts, cmd):
+    """Runs cmd; returns (status or None on timeout, serial, stderr, secs)."""
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    out = Stream(proc.stdout, start)
+    err = Stream(proc.stderr, start)
+    pending = [unescape(t) for t in opts.stdin]
+    sent = 0
+    status = None
+    while True:
+        status = proc.poll()
+        if status is not None:
+            break
+        if time.monotonic() - start > opts.timeout:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            status = None
+            break
+        if sent < len(pending) and \
+                out.text().count(opts.prompt) > sent:
+            try:
+                proc.stdin.write(pending[sent].encode())
+                proc.stdin.flush()
+            except BrokenPipeError:
+                pass
+            sent += 1
+        time.sleep(0.01)
+    elapsed = time.monotonic() - start
+    try:
+        proc.stdin.close()
+    except BrokenPipeError:
+        pass
+    out.thread.join(2)
+    err.thread.join(2)
+    return status, out.text(), err.text(), elapsed, sent, out.first_byte_secs
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawTextHelpFormatter)
+    who = ap.add_mutually_exclusive_group(required=True)
+    who.add_argument("--vmm", help="path of vessel-vmm")
+    who.add_argument("--peer", choices=["qemu"],
+                     help="run on a peer VMM instead (QEMU)")
+    ap.add_argument("--qemu", default="qemu-system-x86_64",
+                    help="QEMU binary for --peer qemu")
+    ap.add_argument("--guest", required=True, help="guest ELF (multiboot)")
+    ap.add_argument("--name", help="name in the report (default: file name)")
+    ap.add_argument("--accel", default="kvm", help="accelerator (kvm, tcg)")
+    ap.add_argument("--cpus", type=int, default=1)
+    ap.add_argument("--memory", default="64M")
+    ap.add_argument("--cmdline", default="",
+                    help="guest command line; {epoch} becomes the current "
+                         "Unix time")
+    ap.add_argument("--stdin", action="append", default=[],
+                    help="text to type (backslash escapes allowed), one "
+                         "per prompt; repeatable")
+    ap.add_argument("--prompt", default=DEFAULT_PROMPT,
+                    help="marker the guest prints when it waits for input "
+                         "(default %(default)r)")
+    ap.add_argument("--reboot", action="store_true",
+                    help="let a guest reset reboot it (omit --no-reboot)")
+    ap.add_argument("--expect-status", type=int, default=PASS_STATUS,
+                    help="VMM exit status (default 65: the guest passed, "
+                         "which also requires a 'PASS: ' line)")
+    ap.add_argument("--expect", action="append", default=[],
+                    help="regex the serial output must match; repeatable")
+    ap.add_argument("--reject", action="append", default=[],
+                    help="regex the serial output must not match")
+    ap.add_argument("--timeout", type=float, default=30.0,
+                    help="seconds before the VMM is killed")
+    ap.add_argument("--quiet", action="store_true",
+                    help="print the serial output only on failure")
+    opts = ap.parse_args()
+
+    name = opts.name or os.path.splitext(os.path.basename(opts.guest))[0]
+    cmdline = opts.cmdline.replace("{epoch}", str(int(time.time())))
+    expects = list(opts.expect)
+    rejects = list(opts.reject)
+    if opts.expect_status == PASS_STATUS:
+        expects.append(r"^PASS: \S+")
+        rejects.append(r"^FAIL: ")
+    if opts.peer == "qemu":
+        cmd = qemu_command(opts, cmdline)
+    else:
+        cmd = vessel_command(opts, cmdline)
+
+    try:
+        status, serial, stderr, elapsed, sent, first = run(opts, cmd)
+    except OSError as e:
+        print(f"FAIL guest {name}: cannot run {cmd[0]}: {e}")
+        return 1
+
+    problems = []
+    if status is None:
+        problems.append(f"timed out after {opts.timeout:g} s")
+    elif status != opts.expect_status:
+        problems.append(f"exit status {status}, want {opts.expect_status}")
+    if sent < len(opts.stdin):
+        problems.append(f"only {sent} of {len(opts.stdin)} input lines "
+                        f"sent: the guest printed {opts.prompt!r} "
+                        f"{sent} times")
+    for rx in expects:
+        if not re.search(rx, serial, re.MULTILINE):
+            problems.append(f"serial output lacks /{rx}/")
+    for rx in rejects:
+        m = re.search(rx, serial, re.MULTILINE)
+        if m:
+            line = serial[m.start():serial.find("\n", m.start())]
+            problems.append(f"serial output has /{rx}/: {line.strip()}")
+
+    verdict = "FAIL" if problems else "ok"
+    # Time to the first serial byte is mostly the VMM and its firmware.
+    first_text = "no output" if first is None else \
+        f"first serial output after {first:.2f} s"
+    print(f"{verdict} guest {name}: status {status} in {elapsed:.2f} s "
+          f"({first_text})")
+    if problems or not opts.quiet:
+        for p in problems:
+            print(f"  - {p}")
+        print(f"  command: {shlex.join(cmd)}")
+        print(f"--- serial ({len(serial.splitlines())} lines) ---")
+        print(serial, end="" if serial.endswith("\n") or not serial else "\n")
+        if stderr.strip() or problems:
+            print("--- stderr ---")
+            print(stderr, end="" if stderr.endswith("\n") or not stderr
+                  else "\n")
+        print("---")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
