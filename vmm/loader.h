@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "guest_memory.h"
+#include "layout.h"
 #include "x86_state.h"
 
 /*
@@ -45,5 +46,36 @@ bool loader_multiboot_probe(const uint8_t *image, size_t size);
 bool loader_multiboot_load(const struct guest_memory *mem, const struct boot_config *config,
 			   const uint8_t *image, size_t size, struct boot_entry *entry,
 			   GError **error);
+
+/*
+ * The boot GDT both loaders write at LAYOUT_BOOT_GDT_ADDR.  Selectors 0x10 and
+ * 0x18 are the ones the Linux boot protocol names (__BOOT_CS, __BOOT_DS);
+ * multiboot kernels get the same layout with a 32-bit code segment.  The TSS
+ * only exists because hardware virtualization insists on a usable TR; it sits
+ * in the same boot-GDT page, below the zero page.
+ */
+#define LOADER_BOOT_CS		0x10
+#define LOADER_BOOT_DS		0x18
+#define LOADER_BOOT_TSS		0x20	/* 16-byte descriptor in long mode */
+#define LOADER_BOOT_GDT_ENTRIES	6
+#define LOADER_BOOT_TSS_ADDR	(LAYOUT_BOOT_GDT_ADDR + 0x80)
+#define LOADER_BOOT_TSS_SIZE	104	/* the architectural minimum */
+
+/* Helpers shared by the format loaders (loader.c). */
+
+/*
+ * Maps a regular, non-empty file read-only.  `what` ("kernel", "initrd")
+ * starts the error messages: "cannot open initrd 'X': ...".
+ */
+GMappedFile *loader_map_file(const char *path, const char *what, GError **error);
+/* guest_memory_write() with an error naming what did not fit. */
+bool loader_write_guest(const struct guest_memory *mem, uint64_t guest_phys_addr,
+			const void *src, size_t len, const char *what, GError **error);
+/*
+ * Writes the boot GDT and TSS and loads CS/DS/ES/FS/GS/SS, TR, LDTR, GDTR and
+ * IDTR of `cpu` to match: 64-bit code segment if long_mode, else 32-bit.
+ */
+bool loader_setup_boot_segments(const struct guest_memory *mem, bool long_mode,
+				struct x86_cpu_state *cpu, GError **error);
 
 #endif
