@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "options.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "error.h"
+
+void vmm_options_init(struct vmm_options *options)
+{
+	memset(options, 0, sizeof(*options));
+	machine_config_init(&options->machine);
+	options->display_none = true;
+}
+
+void vmm_options_clear(struct vmm_options *options)
+{
+	machine_config_clear(&options->machine);
+}
+
+static gboolean invalid(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
+
+static gboolean invalid(GError **error, const char *format, ...)
+{
+	g_autofree char *message = NULL;
+	va_list ap;
+
+	va_start(ap, format);
+	message = g_strdup_vprintf(format, ap);
+	va_end(ap);
+	g_set_error_literal(error, VESSEL_ERROR, VESSEL_ERROR_INVALID_ARGUMENT, message);
+	return FALSE;
+}
+
+bool vmm_options_parse_accel(const char *value, enum accel_choice *accel, GError **error)
+{
+	if (!strcmp(value, "kvm"))
+		*accel = ACCEL_CHOICE_KVM;
+	else if (!strcmp(value, "tcg"))
+		*accel = ACCEL_CHOICE_TCG;
+	else if (!strcmp(value, "auto"))
+		*accel = ACCEL_CHOICE_AUTO;
+	else
+		return invalid(error, "--accel: unknown accelerator '%s' (use kvm, tcg or auto)", value);
+	return true;
+}
+
+bool vmm_options_parse_serial(const char *value, struct machine_config *config, GError **error)
+{
+	if (!strcmp(value, "stdio")) {
+		config->serial = SERIAL_BACKEND_STDIO;
+	} else if (!strcmp(value, "none")) {
+		config->serial = SERIAL_BACKEND_NONE;
+	} else if (g_str_has_prefix(value, "file:") && value[5]) {
+		config->serial = SERIAL_BACKEND_FILE;
+		g_free(config->serial_path);
+		config->serial_path = g_strdup(value + 5);
+	} else {
+		return invalid(error, "--serial: '%s' is not stdio, none or file:PATH", value);
+	}
+	return true;
+}
+
+bool vmm_options_parse_fw_cfg(const char *value, struct machine_config *config, GError **error)
+{
+	g_auto(GStrv) parts = g_strsplit(value, ",", 2);
+	const char *name = NULL, *rest = parts[1];
+	struct fw_cfg_user_file *file;
+	GBytes *data;
+
+	/* name=NAME,file=PATH or name=NAME,string=TEXT (QEMU's -fw_cfg syntax). */
+	if (g_str_has_prefix(parts[0], "name="))
+		name = parts[0] + 5;
+	if (!name || !*name || !rest)
+		return invalid(error, "--fw-cfg: expected name=NAME,file=PATH or name=NAME,string=TEXT, not '%s'",
+			       value);
+	if (g_str_has_prefix(rest, "string=")) {
+		data = g_bytes_new(rest + 7, strlen(rest + 7));
+	} else if (g_str_has_prefix(rest, "file=")) {
+		g_autoptr(GError) read_error = NULL;
+		char *contents;
+		gsize len;
+
+		if (!g_file_get_contents(rest + 5, &contents, &len, &read_error))
+			return invalid(error, "--fw-cfg %s: %s", name, read_error->message);
+		data = g_bytes_new_take(contents, len);
+	} else {
+		return invalid(error, "--fw-cfg %s: give the content as file=PATH or string=TEXT", name);
+	}
+	file = g_new0(struct fw_cfg_user_file, 1);
+	file->name = g_strdup(name);
+	file->data = data;
+	g_ptr_array_add(config->fw_cfg_files, file);
+	return true;
+}
+
+/* GOption callbacks: the parser's user data is struct vmm_options. */
+
+static gboolean on_accel(const char *option, const char *value, gpointer data, GError **error)
+{
+	struct vmm_options *options = data;
+
+	return vmm_options_parse_accel(value, &options->machine.accel, error);
+}
+
+static gboolean on_memory(const char *option, const char *value, gpointer data, GError **error)
+{
+	struct vmm_options *options = data;
+	g_autoptr(GError) size_error = NULL;
+
+	if (!guest_memory_parse_size(value, &options->machine.ram_size_bytes, &size_error))
+		return invalid(error, "--memory: %s", size_error->message);
+	return TRUE;
+}
+
+static gboolean on_cpus(const char *option, const char *value, gpointer data, GError **error)
+{
+	struct vmm_options *options = data;
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(value, &end, 10);
+	if (errno || end == value || *end || !g_ascii_isdigit(*value) || n < 1 || n > MACHINE_MAX_CPUS)
+		return invalid(error, "--cpus: '%s' is not a number of CPUs from 1 to %d", value,
+			       MACHINE_MAX_CPUS);
+	options->machine.nr_cpus = (unsigned int)n;
+	return TRUE;
+}
+
+static gboolean on_serial(const char *option, const char *value, gpointer data, GError **error)
+{
+	struct vmm_options *options = data;
+
+	return vmm_options_parse_serial(value, &options->machine, error);
+}
+
+static gboolean on_display(const char *option, const char *value, gpointer data, GError **error)
+{
+	struct vmm_options *options = data;
+
+	if (!strcmp(value, "none")) {
+		options->display_none = true;
+		return TRUE;
+	}
+	if (!strcmp(value, "sdl"))
+		return invalid(error, "--display sdl: the SDL window is not available in this version yet; use --display none");
+	return invalid(error, "--display: unknown display '%s' (this version supports: none)", value);
+}
+
+static gboolean on_fw_cfg(const char *option, const char *value, gpointer data, GError **error)
+{
+	struct vmm_options *options = data;
+
+	return vmm_options_parse_fw_cfg(value, &options->machine, error);
+}
+
+static gboolean set_string(char **slot, const char *option, const char *value, GError **error)
+{
+	if (!*value)
+		return invalid(error, "%s needs a value", option);
+	g_free(*slot);
+	*slot = g_strdup(value);
+	return TRUE;
+}
+
+static gboolean on_kernel(const char *option, const char *value, gpointer data, GError **error)
+{
+	return set_string(&((struct vmm_options *)data)->machine.kernel_path, option, value, error);
+}
+
+static gboolean on_initrd(const char *option, const char *value, gpointer data, GError **error)
+{
+	return set_string(&((struct vmm_options *)data)->machine.initrd_path, option, value, error);
+}
+
+static gboolean on_cmdline(const char *option, const char *value, gpointer data, GError **error)
+{
+	struct vmm_options *options = data;
+
+	/* An empty command line is a valid choice. */
+	g_free(options->machine.cmdline);
+	options->machine.cmdline = g_strdup(value);
+	return TRUE;
+}
+
+static gboolean on_control(const char *option, const char *value, gpointer data, GError **error)
+{
+	return set_string(&((struct vmm_options *)data)->machine.control_path, option, value, error);
+}
+
+static gboolean on_no_reboot(const char *option, const char *value, gpointer data, GError **error)
+{
+	((struct vmm_options *)data)->machine.no_reboot = true;
+	return TRUE;
+}
+
+static gboolean on_verbose(const char *option, const char *value, gpointer data, GError **error)
+{
+	((struct vmm_options *)data)->verbose = true;
+	return TRUE;
+}
+
+static gboolean on_version(const char *option, const char *value, gpointer data, GError **error)
+{
+	((struct vmm_options *)data)->version = true;
+	return TRUE;
+}
+
+#define CALLBACK(fn) G_OPTION_ARG_CALLBACK, (gpointer)(fn)
+
+static const GOptionEntry entries[] = {
+	{ "accel", 'a', 0, CALLBACK(on_accel),
+	  "How to run the vCPUs: kvm, tcg (software CPU) or auto (default: kvm when usable)", "ACCEL" },
+	{ "memory", 'm', 0, CALLBACK(on_memory),
+	  "Guest RAM, e.g. 512M or 4G; a bare number means MiB (default: 512M)", "SIZE" },
+	{ "cpus", 'c', 0, CALLBACK(on_cpus), "Number of vCPUs (default: 1)", "N" },
+	{ "kernel", 'k', 0, CALLBACK(on_kernel),
+	  "Kernel to boot: a Linux bzImage or a multiboot ELF", "FILE" },
+	{ "initrd", 'i', 0, CALLBACK(on_initrd), "Initial RAM disk for the kernel", "FILE" },
+	{ "cmdline", 0, 0, CALLBACK(on_cmdline), "Kernel command line", "STRING" },
+	{ "serial", 0, 0, CALLBACK(on_serial),
+	  "Where COM1 goes: stdio (default), none, or file:PATH", "BACKEND" },
+	{ "display", 0, 0, CALLBACK(on_display), "Guest display: none (default)", "TYPE" },
+	{ "control", 0, 0, CALLBACK(on_control),
+	  "Create a QMP-style control socket at PATH (mode 0600)", "PATH" },
+	{ "no-reboot", 0, G_OPTION_FLAG_NO_ARG, CALLBACK(on_no_reboot),
+	  "Exit (status 0) instead of rebooting when the guest resets", NULL },
+	{ "fw-cfg", 0, 0, CALLBACK(on_fw_cfg),
+	  "Add a firmware configuration file: name=NAME,file=PATH or name=NAME,string=TEXT", "SPEC" },
+	{ "verbose", 'v', G_OPTION_FLAG_NO_ARG, CALLBACK(on_verbose), "Log more about what happens", NULL },
+	{ "version", 0, G_OPTION_FLAG_NO_ARG, CALLBACK(on_version), "Print the version and exit", NULL },
+	{ NULL },
+};
+
+static const char description[] =
+	"Exit status: 0 when the guest powers off (or resets, with --no-reboot) or\n"
+	"the VMM is told to quit; (v << 1) | 1 when the guest writes v to the\n"
+	"test-exit port 0xf4; 1 after an error, with a message on stderr.\n"
+	"\n"
+	"Examples:\n"
+	"  vessel-vmm --kernel /boot/vmlinuz --initrd initrd.img --cmdline console=ttyS0 --memory 1G\n"
+	"  vessel-vmm --accel kvm --kernel guest.elf --no-reboot --control /run/user/1000/vm.sock\n"
+	"\n"
+	"Full documentation: docs/vessel-vmm.md and docs/control-protocol.md.";
+
+bool vmm_options_parse(struct vmm_options *options, int argc, char **argv, GError **error)
+{
+	g_autoptr(GOptionContext) context = g_option_context_new("- run a virtual machine");
+	GOptionGroup *group = g_option_group_new("vessel-vmm", "vessel-vmm options", "vessel-vmm options",
+						 options, NULL);
+	g_auto(GStrv) args = g_new0(char *, argc + 1);
+
+	for (int i = 0; i < argc; i++)
+		args[i] = g_strdup(argv[i]);
+	g_option_group_add_entries(group, entries);
+	g_option_context_set_main_group(context, group);
+	g_option_context_set_summary(context,
+		"The Vessel virtual machine monitor: runs one guest on KVM (or the software CPU).");
+	g_option_context_set_description(context, description);
+	if (!g_option_context_parse_strv(context, &args, error))
+		return false;
+	if (args[0] && args[1]) {
+		g_set_error(error, VESSEL_ERROR, VESSEL_ERROR_INVALID_ARGUMENT,
+			    "unexpected argument '%s' (options start with --; see --help)", args[1]);
+		return false;
+	}
+	return true;
+}
