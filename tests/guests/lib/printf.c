@@ -104,8 +104,10 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		case 'o':
 			v = longs ? va_arg(ap, uint64_t) : va_arg(ap, unsigned int);
 			if (alternate && (*fmt == 'x' || *fmt == 'X')) {
+				/* The width counts the prefix, as in C99. */
 				out_char(&o, '0');
 				out_char(&o, *fmt);
+				width = width > 2 ? width - 2 : 0;
 			}
 			out_number(&o, v, *fmt == 'u' ? 10 : *fmt == 'o' ? 8 : 16,
 				   *fmt == 'X', false, width, pad, left);
