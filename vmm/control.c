@@ -29,6 +29,11 @@
  */
 #define CONTROL_MAX_DEPTH	64
 #define CONTROL_READ_CHUNK	65536
+/*
+ * The GUI holds one connection and a user a few more; a client that leaks
+ * connections must not exhaust the VMM's file descriptors.
+ */
+#define CONTROL_MAX_CLIENTS	64
 
 G_DEFINE_QUARK(vessel-control-error-quark, control_error)
 
@@ -63,6 +68,7 @@ struct control_server {
 	GSource *accept_source;
 	GSource *wakeup_source;		/* runs cross-thread work on context */
 	GList *clients;			/* context thread only */
+	unsigned int nr_clients;
 	gsize out_pending;		/* sum of unsent bytes; context thread only */
 
 	GMutex lock;			/* protects everything below */
@@ -133,6 +139,11 @@ static const char *control_error_class(const GError *error)
 	return "GenericError";
 }
 
+static bool control_json_delimiter(char c)
+{
+	return c != '\0' && strchr(" \t\r\n,:{}[]\"'", c) != NULL;
+}
+
 /*
  * A pass over the raw line before json-glib sees it, for three things
  * json-glib 1.6 gets wrong for a protocol endpoint: unbounded recursion
@@ -186,13 +197,13 @@ static bool control_prescan(const char *line, gsize length, GError **error)
 		} else {
 			/* A number or a bare word (true, false, null, garbage). */
 			gsize start = i;
-			bool integer = c == '-' || g_ascii_isdigit(c);
+			bool integer = true;
 
-			while (i < length && !strchr(" \t\r\n,:{}[]\"'", line[i])) {
+			do {
 				if (!g_ascii_isdigit(line[i]) && !(i == start && line[i] == '-'))
 					integer = false;
 				i++;
-			}
+			} while (i < length && !control_json_delimiter(line[i]));
 			if (integer) {
 				g_autofree char *token = g_strndup(line + start, i - start);
 
@@ -342,19 +353,24 @@ static void control_client_reply(struct control_client *client, JsonNode *id,
 	control_client_send_node(client, node);
 }
 
-static void control_client_error(struct control_client *client, JsonNode *id,
-				 const char *class, const char *desc)
+static JsonNode *control_error_reply(JsonNode *id, const char *class, const char *desc)
 {
 	JsonObject *reply = json_object_new();
 	JsonObject *error = json_object_new();
-	g_autoptr(JsonNode) node = NULL;
 
 	json_object_set_string_member(error, "class", class);
 	json_object_set_string_member(error, "desc", desc);
 	json_object_set_object_member(reply, "error", error);
 	if (id)
 		json_object_set_member(reply, "id", json_node_copy(id));
-	node = control_node_take_object(reply);
+	return control_node_take_object(reply);
+}
+
+static void control_client_error(struct control_client *client, JsonNode *id,
+				 const char *class, const char *desc)
+{
+	g_autoptr(JsonNode) node = control_error_reply(id, class, desc);
+
 	control_client_send_node(client, node);
 }
 
@@ -396,6 +412,7 @@ static void control_client_disconnect(struct control_client *client)
 	g_socket_close(client->socket, NULL);
 	g_clear_object(&client->socket);
 	server->clients = g_list_remove(server->clients, client);
+	server->nr_clients--;
 	control_server_publish_pending(server);
 	control_client_unref(client);
 }
@@ -587,7 +604,7 @@ static void control_client_handle_line(struct control_client *client, const char
 	gsize i;
 
 	for (i = 0; i < length; i++) {
-		if (!strchr(" \t\r", line[i]))
+		if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
 			break;
 	}
 	if (i == length)
@@ -777,6 +794,7 @@ static void control_server_accept_one(struct control_server *server, GSocket *so
 			      client, NULL);
 	g_source_attach(client->in_source, server->context);
 	server->clients = g_list_append(server->clients, client);
+	server->nr_clients++;
 
 	/* QMP spec, server greeting: version and offered capabilities (none). */
 	json_object_set_object_member(qmp, "version", control_version_object());
@@ -799,6 +817,23 @@ static gboolean control_server_acceptable(GSocket *listener, GIOCondition condit
 			if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
 				g_message("control socket accept failed: %s", error->message);
 			break;
+		}
+		if (server->nr_clients >= CONTROL_MAX_CLIENTS) {
+			g_autofree char *desc = g_strdup_printf(
+				"Too many control connections (%u); closing this one",
+				CONTROL_MAX_CLIENTS);
+			g_autoptr(JsonNode) reply = control_error_reply(NULL, "GenericError", desc);
+			g_autofree char *line = NULL;
+			gsize length;
+
+			/* Best effort: a fresh socket buffer takes one short line. */
+			line = control_serialize(reply, &length);
+			g_message("control connection refused: %u clients already connected",
+				  CONTROL_MAX_CLIENTS);
+			g_socket_send(socket, line, length, NULL, NULL);
+			g_socket_close(socket, NULL);
+			g_object_unref(socket);
+			continue;
 		}
 		control_server_accept_one(server, socket);
 	}

@@ -888,6 +888,43 @@ static void test_slow_reader(struct fixture *f, gconstpointer data)
 	client_free(bystander);
 }
 
+#define MAX_CLIENTS	64
+
+static void test_too_many_clients(struct fixture *f, gconstpointer data)
+{
+	struct client *clients[MAX_CLIENTS];
+	struct client *extra;
+	bool accepted = false;
+
+	fixture_start(f);
+	for (unsigned int i = 0; i < MAX_CLIENTS; i++) {
+		clients[i] = client_connect(f->path);
+		client_expect_greeting(clients[i]);
+	}
+	extra = client_connect(f->path);
+	client_expect_error(extra, "GenericError", "Too many control connections (64)");
+	client_expect_eof(extra);
+	client_free(extra);
+
+	/* A freed slot is usable again once the server has seen the close. */
+	client_free(clients[0]);
+	for (int attempt = 0; attempt < 100 && !accepted; attempt++) {
+		g_autofree char *line = NULL;
+
+		extra = client_connect(f->path);
+		line = client_read_line(extra);
+		accepted = line && g_str_has_prefix(line, "{\"QMP\"");
+		if (accepted)
+			client_call(extra, "{'execute': 'qmp_capabilities'}", "{'return': {}}");
+		client_free(extra);
+		if (!accepted)
+			g_usleep(20 * 1000);
+	}
+	g_assert_true(accepted);
+	for (unsigned int i = 1; i < MAX_CLIENTS; i++)
+		client_free(clients[i]);
+}
+
 /* ---- the socket file --------------------------------------------------------- */
 
 static void test_socket_mode(struct fixture *f, gconstpointer data)
@@ -1158,6 +1195,7 @@ int main(int argc, char **argv)
 	ADD("two-clients", test_two_clients);
 	ADD("long-line", test_long_line);
 	ADD("slow-reader", test_slow_reader);
+	ADD("too-many-clients", test_too_many_clients);
 	ADD("socket-mode", test_socket_mode);
 	ADD("stale-socket", test_stale_socket);
 	ADD("live-socket", test_live_socket);
