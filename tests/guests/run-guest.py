@@ -56,8 +56,12 @@ def vessel_command(opts, cmdline):
 
 
 def qemu_command(opts, cmdline):
+    # One socket per CPU: SeaBIOS's MP table lists only the first CPU of
+    # each package, and QEMU 7.2 makes "-smp N" one package of N cores.
+    # vessel-vmm lists every vCPU, as MP spec 1.4 §4.3.1 expects.
+    smp = f"{opts.cpus},sockets={opts.cpus},cores=1,threads=1"
     cmd = [opts.qemu, "-accel", opts.accel, "-m", opts.memory,
-           "-smp", str(opts.cpus), "-kernel", opts.guest,
+           "-smp", smp, "-kernel", opts.guest,
            "-append", cmdline, "-serial", "stdio", "-display", "none",
            "-monitor", "none", "-nodefaults"]
     if not opts.reboot:

@@ -154,7 +154,15 @@ bsp_entry64:
 	jmp	5b
 
 ap_entry64:
-	call	load_segments64
+	/* No stack yet: the segment loads are inline, not a call. */
+	lgdt	gdt_descriptor
+	mov	$GDT_DATA, %ax
+	mov	%ax, %ds
+	mov	%ax, %es
+	mov	%ax, %ss
+	xor	%eax, %eax
+	mov	%ax, %fs
+	mov	%ax, %gs
 	/* Each AP takes the next stack; spares beyond SMP_MAX_APS halt. */
 	mov	$1, %eax
 	lock xadd %eax, ap_next_index

@@ -2,6 +2,7 @@
 #include "boot.h"
 #include "idt.h"
 #include "multiboot.h"
+#include "pic.h"
 #include "printf.h"
 #include "serial.h"
 #include "test.h"
@@ -19,6 +20,12 @@ void guest_start(uint32_t magic, uint32_t info_addr)
 	serial_init();
 	idt_init();
 	ok = multiboot_parse(magic, info_addr);
+	/*
+	 * Firmware may leave the 8259s on the exception vectors with the
+	 * timer unmasked (SeaBIOS: base 0x08, IRQ 0 running at 18.2 Hz);
+	 * move them out of the way before anything enables interrupts.
+	 */
+	pic_init();
 	printf("%s: guest image %p-%p\n", guest_name, __image_start,
 	       __image_end);
 	if (!ok)
