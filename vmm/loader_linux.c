@@ -187,6 +187,7 @@ G_STATIC_ASSERT((2 + IDENTITY_MAP_PDS) * PAGE_SIZE == LAYOUT_PAGE_TABLES_SIZE);
 struct linux_image {
 	const char *path;
 	struct linux_setup_header hdr;	/* bytes past the header's end read as 0 */
+	size_t hdr_end;			/* file offset just past the setup header */
 	size_t setup_size;		/* boot sector + real-mode setup code */
 	const uint8_t *kernel;		/* protected-mode part: goes to 1 MiB */
 	size_t kernel_size;
@@ -215,14 +216,18 @@ static bool linux_parse(const char *path, const uint8_t *image, size_t size,
 			struct linux_image *img, GError **error)
 {
 	struct linux_setup_header *hdr = &img->hdr;
-	/* "The end of setup header can be calculated as 0x0202 + byte at 0x0201." */
-	size_t hdr_end = MIN(LINUX_HEADER_MAGIC_OFFSET + (size_t)image[LINUX_JUMP_LENGTH_OFFSET],
-			     LINUX_SETUP_HEADER_OFFSET + sizeof(struct linux_setup_header));
 	unsigned int setup_sects;
 
 	memset(img, 0, sizeof(*img));
 	img->path = path;
-	memcpy(hdr, image + LINUX_SETUP_HEADER_OFFSET, hdr_end - LINUX_SETUP_HEADER_OFFSET);
+	/*
+	 * "The end of setup header can be calculated as 0x0202 + byte value at
+	 * offset 0x0201"; boot_params has room up to edd_mbr_sig_buffer.
+	 */
+	img->hdr_end = MIN(LINUX_HEADER_MAGIC_OFFSET + (size_t)image[LINUX_JUMP_LENGTH_OFFSET],
+			   MIN(LINUX_SETUP_HEADER_AREA_END, size));
+	memcpy(hdr, image + LINUX_SETUP_HEADER_OFFSET,
+	       MIN(img->hdr_end, LINUX_SETUP_HEADER_OFFSET + sizeof(*hdr)) - LINUX_SETUP_HEADER_OFFSET);
 
 	if (hdr->version < LINUX_PROTOCOL_MIN) {
 		g_set_error(error, VESSEL_ERROR, VESSEL_ERROR_BAD_IMAGE,
@@ -357,18 +362,17 @@ static bool linux_place_initrd(const struct guest_memory *mem, const struct linu
 }
 
 /* boot.rst "64-bit Boot Protocol" and zero-page.rst. */
-static bool linux_write_boot_params(const struct guest_memory *mem, const uint8_t *image, size_t size,
-				    uint64_t initrd_addr, uint64_t initrd_size, GError **error)
+static bool linux_write_boot_params(const struct guest_memory *mem, const struct linux_image *img,
+				    const uint8_t *image, uint64_t initrd_addr, uint64_t initrd_size,
+				    GError **error)
 {
 	g_autofree struct linux_boot_params *bp = g_new0(struct linux_boot_params, 1);
 	struct e820_entry e820[E820_MAX_ENTRIES];
 	unsigned int nr_e820 = e820_build(mem, e820);
-	size_t hdr_end = MIN(LINUX_HEADER_MAGIC_OFFSET + (size_t)image[LINUX_JUMP_LENGTH_OFFSET], LINUX_SETUP_HEADER_AREA_END);
 
 	/* "...the setup header at offset 0x01f1 of kernel image on should be loaded into struct boot_params". */
-	hdr_end = MIN(hdr_end, size);
 	memcpy((uint8_t *)bp + LINUX_SETUP_HEADER_OFFSET, image + LINUX_SETUP_HEADER_OFFSET,
-	       hdr_end - LINUX_SETUP_HEADER_OFFSET);
+	       img->hdr_end - LINUX_SETUP_HEADER_OFFSET);
 
 	bp->hdr.type_of_loader = LINUX_LOADER_UNDEFINED;
 	bp->hdr.vid_mode = LINUX_VID_MODE_NORMAL;
@@ -459,7 +463,7 @@ bool loader_linux_load(const struct guest_memory *mem, const struct boot_config 
 					   initrd_size, "the initrd", error)) ||
 	    !loader_write_guest(mem, LAYOUT_CMDLINE_ADDR, cmdline, strlen(cmdline) + 1,
 				"the kernel command line", error) ||
-	    !linux_write_boot_params(mem, image, size, initrd_addr, initrd_size, error) ||
+	    !linux_write_boot_params(mem, &img, image, initrd_addr, initrd_size, error) ||
 	    !linux_write_page_tables(mem, error))
 		return false;
 

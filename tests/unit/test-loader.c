@@ -185,6 +185,8 @@ static void assert_boot_segments(const struct guest_memory *mem, const struct x8
 	g_assert_cmpuint((tss_lo >> 47) & 1, ==, 1);
 	g_assert_cmphex((tss_lo & 0xffff) | ((tss_lo >> 32) & 0xf0000), ==, cpu->tr.limit);
 	g_assert_nonnull(guest_memory_ptr(mem, cpu->tr.base, cpu->tr.limit + 1));
+	/* I/O map base beyond the limit: no I/O permission bitmap (SDM §20.5.2). */
+	g_assert_cmpuint(guest_u16(mem, cpu->tr.base + 0x66), >, cpu->tr.limit);
 	g_assert_true(cpu->ldt.unusable);
 	/* The GDT and TSS stay clear of the zero page. */
 	g_assert_cmpuint(cpu->gdt.base + cpu->gdt.limit + 1, <=, LAYOUT_BOOT_PARAMS_ADDR);
@@ -662,6 +664,8 @@ static GByteArray *bz_image(uint16_t version, uint16_t xloadflags, uint32_t init
 	put_u32(b, 0x24c, 0x2000);			/* payload_length */
 	put_u64(b, 0x258, 0x1000000);			/* pref_address */
 	put_u32(b, 0x260, init_size);
+	/* Setup code right after the header: must not reach the zero page. */
+	memset(b->data + 0x26c, 0x90, 0x290 - 0x26c);
 	return b;
 }
 
@@ -767,6 +771,8 @@ static void test_linux_load(void)
 	g_assert_cmphex(guest_u8(&mem, bp + 0x211) & 0x81, ==, 0x01);	/* LOADED_HIGH, no heap */
 	g_assert_cmphex(guest_u32(&mem, bp + 0x23c), ==, 0);		/* hardware_subarch */
 	g_assert_cmphex(guest_u8(&mem, bp + 0x1ef), ==, 0);		/* sentinel */
+	g_assert_cmphex(guest_u8(&mem, bp + 0x26c), ==, 0);		/* header ends at 0x26c */
+	g_assert_cmphex(guest_u8(&mem, bp + 0x28f), ==, 0);
 	g_assert_cmphex(guest_u8(&mem, bp + 0x100), ==, 0);		/* zeroed, not stale */
 	g_assert_cmphex(guest_u8(&mem, bp + 0xfff), ==, 0);
 
