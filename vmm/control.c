@@ -736,6 +736,29 @@ static void control_client_process_input(struct control_client *client)
 	client->in_scanned -= start;
 }
 
+static gboolean control_client_hangup(GSocket *socket, GIOCondition condition,
+				      gpointer opaque)
+{
+	g_debug("client closed its connection");
+	control_client_disconnect(opaque);
+	return G_SOURCE_REMOVE;
+}
+
+/*
+ * Replaces the input watch once the peer has stopped sending.  Polling for
+ * nothing still reports G_IO_HUP, which Linux raises on an AF_UNIX stream
+ * socket only when the peer has closed both directions.
+ */
+static void control_client_watch_hangup(struct control_client *client)
+{
+	g_source_destroy(client->in_source);
+	g_source_unref(client->in_source);
+	client->in_source = g_socket_create_source(client->socket, 0, NULL);
+	g_source_set_callback(client->in_source, G_SOURCE_FUNC(control_client_hangup),
+			      client, NULL);
+	g_source_attach(client->in_source, client->server->context);
+}
+
 static gboolean control_client_readable(GSocket *socket, GIOCondition condition,
 					gpointer opaque)
 {
@@ -754,20 +777,16 @@ static gboolean control_client_readable(GSocket *socket, GIOCondition condition,
 		control_client_disconnect(client);
 	} else if (got == 0) {
 		/*
-		 * The peer shut down its sending side (`socat` does on stdin EOF) but
-		 * may still read: answer a last unterminated line, then close when the
-		 * replies have gone out.
+		 * The peer shut down its sending side (`socat` does at the end of its
+		 * input) but may still be reading: answer a last unterminated line,
+		 * and keep sending replies and events until it closes completely.
 		 */
 		if (!client->closing && client->in_buf->len > 0) {
 			g_byte_array_append(client->in_buf, (const guint8 *)"\n", 1);
 			control_client_process_input(client);
 		}
-		if (!client->dead) {
-			client->closing = true;
-			g_source_destroy(client->in_source);
-			g_clear_pointer(&client->in_source, g_source_unref);
-			control_client_write(client);
-		}
+		if (!client->dead)
+			control_client_watch_hangup(client);
 	} else if (!client->closing) {
 		g_byte_array_append(client->in_buf, chunk, got);
 		control_client_process_input(client);

@@ -816,6 +816,32 @@ static void test_two_clients(struct fixture *f, gconstpointer data)
 	client_free(b);
 }
 
+/* `printf ... | socat - UNIX-CONNECT:PATH` sends, shuts down its side, then reads. */
+static void test_half_close(struct fixture *f, gconstpointer data)
+{
+	struct emit_job job = { NULL, "AFTER_EOF", 7 };
+	struct client *c;
+
+	fixture_start(f);
+	c = client_connect(f->path);
+	client_expect_greeting(c);
+	SEND_LITERAL(c, "{\"execute\": \"qmp_capabilities\"}\n"
+		     "{\"execute\": \"answer\", \"arguments\": {\"kind\": \"last\"}}");
+	g_assert_cmpint(shutdown(c->fd, SHUT_WR), ==, 0);
+	client_expect(c, "{'return': {}}");
+	/* The last line had no '\n': the end of input ends it. */
+	client_expect(c, "{'return': 'last'}");
+	/* Still listening, so events keep coming. */
+	job.server = f->server;
+	emit_from_thread(&job);
+	client_expect_event(c, &job);
+	client_free(c);
+
+	c = client_negotiated(f->path);
+	client_call(c, "{'execute': 'answer', 'arguments': {'kind': 'ok'}}", "{'return': 'ok'}");
+	client_free(c);
+}
+
 /* ---- limits ---------------------------------------------------------------------- */
 
 static void test_long_line(struct fixture *f, gconstpointer data)
@@ -1193,6 +1219,7 @@ int main(int argc, char **argv)
 	ADD("query-commands", test_query_commands);
 	ADD("events", test_events);
 	ADD("two-clients", test_two_clients);
+	ADD("half-close", test_half_close);
 	ADD("long-line", test_long_line);
 	ADD("slow-reader", test_slow_reader);
 	ADD("too-many-clients", test_too_many_clients);
