@@ -51,7 +51,7 @@ struct control_client {
 	GSource *in_source;
 	GSource *out_source;		/* only while output is pending */
 	GByteArray *in_buf;
-	gsize in_scanned;		/* bytes of in_buf known to hold no '\n' */
+	gsize in_scanned;		/* bytes of in_buf already searched for '\\n' */
 	GByteArray *out_buf;
 	gsize out_sent;			/* bytes of out_buf already written */
 	bool negotiated;
