@@ -172,6 +172,9 @@ def main():
                     help="regex the serial output must not match")
     ap.add_argument("--timeout", type=float, default=30.0,
                     help="seconds before the VMM is killed")
+    ap.add_argument("--vmm-arg", action="append", default=[],
+                    help="extra argument for the VMM, e.g. to check that "
+                         "a guest fails on a different machine; repeatable")
     ap.add_argument("--quiet", action="store_true",
                     help="print the serial output only on failure")
     opts = ap.parse_args()
@@ -187,6 +190,7 @@ def main():
         cmd = qemu_command(opts, cmdline)
     else:
         cmd = vessel_command(opts, cmdline)
+    cmd += opts.vmm_arg
 
     try:
         status, serial, stderr, elapsed, sent, first = run(opts, cmd)

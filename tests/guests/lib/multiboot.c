@@ -122,6 +122,20 @@ uint64_t multiboot_ram_total(void)
 	return total;
 }
 
+uint64_t multiboot_ram_above_4g(void)
+{
+	uint64_t total = 0;
+
+	for (unsigned int i = 0; i < boot_info.mmap_count; i++) {
+		const struct boot_mmap_entry *e = &boot_info.mmap[i];
+
+		if (e->type == MULTIBOOT_MEMORY_AVAILABLE &&
+		    e->base >= 0x100000000ULL)
+			total += e->length;
+	}
+	return total;
+}
+
 /*
  * Finds the last word starting with `prefix` (equal to it, if `exact`);
  * NULL if none.

@@ -52,6 +52,8 @@ void multiboot_print(void);
 uint64_t multiboot_ram_top_below_4g(void);
 /* Sum of all available ranges. */
 uint64_t multiboot_ram_total(void);
+/* Sum of the available ranges at or above 4 GiB. */
+uint64_t multiboot_ram_above_4g(void);
 
 /*
  * The command line is whitespace-separated words; key=value words give
