@@ -22,7 +22,11 @@
 #define PF_ERR_RSVD	0x08
 #define PF_ERR_I	0x10
 
-/* Register state saved by traps.S, lowest address first. */
+/*
+ * Register state saved by traps.S, lowest address first.  The stubs of
+ * vectors 8, 10-14, 17, 21, 29 and 30 expect a CPU-pushed error code, so
+ * hardware interrupts must use vectors from 0x20 up.
+ */
 struct trap_frame {
 	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
 	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;

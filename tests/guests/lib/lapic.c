@@ -11,11 +11,6 @@
 static volatile bool timeout_fired;
 static uint32_t timeout_initial_count;
 
-uint64_t lapic_base(void)
-{
-	return rdmsr(IA32_APIC_BASE_MSR) & 0xffffff000ULL;
-}
-
 uint32_t lapic_read(uint32_t reg)
 {
 	return mmio_read32(LAPIC_DEFAULT_BASE + reg);

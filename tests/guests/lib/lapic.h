@@ -47,7 +47,6 @@
 
 uint32_t lapic_read(uint32_t reg);
 void lapic_write(uint32_t reg, uint32_t value);
-uint64_t lapic_base(void);
 uint8_t lapic_id(void);
 /*
  * Software-enable this CPU's LAPIC (spurious vector 0xff).  On the BSP the

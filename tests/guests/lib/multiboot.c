@@ -136,12 +136,8 @@ uint64_t multiboot_ram_above_4g(void)
 	return total;
 }
 
-/*
- * Finds the last word starting with `prefix` (equal to it, if `exact`);
- * NULL if none.
- */
-static const char *cmdline_find(const char *prefix, bool exact,
-				size_t *word_len)
+/* Finds the last word starting with `prefix`; NULL if none. */
+static const char *cmdline_find(const char *prefix, size_t *word_len)
 {
 	const char *s = boot_info.cmdline, *found = NULL;
 	size_t prefix_len = strlen(prefix);
@@ -153,8 +149,7 @@ static const char *cmdline_find(const char *prefix, bool exact,
 			s++;
 		while (s[n] && !is_space(s[n]))
 			n++;
-		if (n >= prefix_len && !strncmp(s, prefix, prefix_len) &&
-		    (!exact || n == prefix_len)) {
+		if (n >= prefix_len && !strncmp(s, prefix, prefix_len)) {
 			found = s;
 			*word_len = n;
 		}
@@ -167,10 +162,10 @@ bool cmdline_get(const char *key, char *buf, size_t size)
 {
 	char prefix[64];
 	const char *word;
-	size_t len, value_len;
+	size_t len = 0, value_len;
 
 	snprintf(prefix, sizeof(prefix), "%s=", key);
-	word = cmdline_find(prefix, false, &len);
+	word = cmdline_find(prefix, &len);
 	if (!word || !size)
 		return false;
 	value_len = len - strlen(prefix);
@@ -189,11 +184,4 @@ bool cmdline_get_u64(const char *key, uint64_t *value)
 	if (!cmdline_get(key, buf, sizeof(buf)))
 		return false;
 	return parse_u64(buf, value, &end) && *end == '\0';
-}
-
-bool cmdline_has_word(const char *word)
-{
-	size_t len;
-
-	return cmdline_find(word, true, &len) != NULL;
 }

@@ -62,6 +62,5 @@ uint64_t multiboot_ram_above_4g(void);
  */
 bool cmdline_get(const char *key, char *buf, size_t size);
 bool cmdline_get_u64(const char *key, uint64_t *value);
-bool cmdline_has_word(const char *word);
 
 #endif

@@ -22,10 +22,3 @@ uint8_t pci_read8(unsigned int bus, unsigned int dev, unsigned int fn,
 	outl(PCI_CONFIG_ADDRESS, pci_address(bus, dev, fn, reg));
 	return inb(PCI_CONFIG_DATA + (reg & 3));
 }
-
-void pci_write32(unsigned int bus, unsigned int dev, unsigned int fn,
-		 unsigned int reg, uint32_t value)
-{
-	outl(PCI_CONFIG_ADDRESS, pci_address(bus, dev, fn, reg));
-	outl(PCI_CONFIG_DATA, value);
-}

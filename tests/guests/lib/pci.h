@@ -30,7 +30,5 @@ uint16_t pci_read16(unsigned int bus, unsigned int dev, unsigned int fn,
 		    unsigned int reg);
 uint8_t pci_read8(unsigned int bus, unsigned int dev, unsigned int fn,
 		  unsigned int reg);
-void pci_write32(unsigned int bus, unsigned int dev, unsigned int fn,
-		 unsigned int reg, uint32_t value);
 
 #endif

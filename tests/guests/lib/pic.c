@@ -7,7 +7,6 @@
 #define ICW1_INIT	0x10
 #define ICW4_8086	0x01
 #define OCW2_EOI	0x20	/* non-specific end of interrupt */
-#define OCW3_READ_IRR	0x0a
 #define OCW3_READ_ISR	0x0b
 #define PIC_CASCADE_IRQ	2
 
@@ -56,24 +55,11 @@ void pic_eoi(unsigned int irq)
 	outb(PIC_MASTER_CMD, OCW2_EOI);
 }
 
-static uint16_t pic_read_ocw3(uint8_t ocw3)
-{
-	uint16_t value;
-
-	outb(PIC_MASTER_CMD, ocw3);
-	outb(PIC_SLAVE_CMD, ocw3);
-	value = inb(PIC_MASTER_CMD) | (inb(PIC_SLAVE_CMD) << 8);
-	return value;
-}
-
-uint16_t pic_read_irr(void)
-{
-	return pic_read_ocw3(OCW3_READ_IRR);
-}
-
 uint16_t pic_read_isr(void)
 {
-	return pic_read_ocw3(OCW3_READ_ISR);
+	outb(PIC_MASTER_CMD, OCW3_READ_ISR);
+	outb(PIC_SLAVE_CMD, OCW3_READ_ISR);
+	return inb(PIC_MASTER_CMD) | (inb(PIC_SLAVE_CMD) << 8);
 }
 
 uint16_t pic_read_imr(void)

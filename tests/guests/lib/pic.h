@@ -20,8 +20,7 @@ void pic_mask(unsigned int irq);
 void pic_unmask(unsigned int irq);
 void pic_mask_all(void);
 void pic_eoi(unsigned int irq);
-/* Interrupt request / in-service registers, slave in the high byte. */
-uint16_t pic_read_irr(void);
+/* In-service register (OCW3), slave in the high byte. */
 uint16_t pic_read_isr(void);
 uint16_t pic_read_imr(void);
 

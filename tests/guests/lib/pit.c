@@ -4,7 +4,6 @@
 
 /* Intel 8254 datasheet, control word: SC1-0, RW1-0, M2-0, BCD. */
 #define PIT_SEL_CHANNEL0	0x00
-#define PIT_RW_LATCH		0x00
 #define PIT_RW_LOHI		0x30
 #define PIT_MODE_0		0x00	/* interrupt on terminal count */
 #define PIT_MODE_2		0x04	/* rate generator */
@@ -24,14 +23,4 @@ void pit_stop(void)
 {
 	/* Mode 0 holds OUT low until the count is written and runs out. */
 	outb(PIT_COMMAND, PIT_SEL_CHANNEL0 | PIT_RW_LOHI | PIT_MODE_0);
-}
-
-uint16_t pit_read_count(void)
-{
-	uint8_t lo, hi;
-
-	outb(PIT_COMMAND, PIT_SEL_CHANNEL0 | PIT_RW_LATCH);
-	lo = inb(PIT_CHANNEL0);
-	hi = inb(PIT_CHANNEL0);
-	return lo | (hi << 8);
 }

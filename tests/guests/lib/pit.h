@@ -13,7 +13,5 @@
 void pit_start_periodic(uint32_t hz);
 /* Channel 0 in mode 0 with count 0: its output stays low, no more IRQs. */
 void pit_stop(void);
-/* Latched current count of channel 0. */
-uint16_t pit_read_count(void);
 
 #endif

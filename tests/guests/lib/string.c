@@ -85,16 +85,6 @@ int strncmp(const char *a, const char *b, size_t n)
 	return 0;
 }
 
-char *strchr(const char *s, int c)
-{
-	for (;; s++) {
-		if (*s == (char)c)
-			return (char *)s;
-		if (!*s)
-			return NULL;
-	}
-}
-
 bool parse_u64(const char *s, uint64_t *value, const char **end)
 {
 	uint64_t v = 0;
