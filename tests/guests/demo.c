@@ -42,7 +42,7 @@ static void print_brand(void)
 	brand[47] = '\0';
 	while (*brand == ' ')
 		brand++;
-	printf("  CPU:     %s\n", brand);
+	printf("  CPU:     %s\n", *brand ? brand : "(empty brand string)");
 }
 
 static void print_info(void)

@@ -100,7 +100,9 @@ class Stream:
 
 
 def run(opts, cmd):
-    """Runs cmd; returns (status or None on timeout, serial, stderr, secs)."""
+    """Runs cmd, typing opts.stdin on cue.  Returns (exit status, or None
+    after a timeout; serial text; stderr text; seconds; inputs sent;
+    seconds until the first serial byte, or None)."""
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
