@@ -95,6 +95,13 @@ static void rx_push(struct serial *s, uint8_t byte)
 {
 	if (s->rx_count >= rx_capacity(s)) {
 		s->lsr |= LSR_OE;
+		/*
+		 * PC16550D, LSR bit 1: in 16450 mode the new character overwrites
+		 * the unread one in RBR; in FIFO mode the character in the shift
+		 * register is lost and the FIFO is kept.
+		 */
+		if (!(s->fcr & FCR_ENABLE))
+			s->rx_fifo[s->rx_head] = byte;
 		return;
 	}
 	s->rx_fifo[(s->rx_head + s->rx_count) % RX_FIFO_SIZE] = byte;
@@ -191,6 +198,11 @@ static void serial_reset_locked(struct serial *s)
 	s->rx_head = s->rx_count = 0;
 	update_msr(s);
 	s->msr &= ~MSR_DELTAS;
+	/*
+	 * Host input kept across the reset must reach the empty receiver now:
+	 * otherwise DR stays clear and a polling guest never reads it.
+	 */
+	backlog_to_fifo(s);
 	update_irq(s);
 }
 
