@@ -253,6 +253,13 @@ static uint64_t i8042_data_read(void *opaque, uint64_t offset, unsigned int size
 	g_mutex_lock(&c->lock);
 	value = c->obuf.value;	/* reading an empty buffer repeats the last byte */
 	c->status &= ~(STATUS_OBF | STATUS_AUX_OBF);
+	/*
+	 * Drop the line before loading the next byte: IRQ 1 and 12 are
+	 * edge-triggered ISA interrupts and guests (Linux's i8042 driver) read
+	 * one byte per interrupt, so each queued byte needs its own rising edge,
+	 * as the real controller gives by emptying the buffer between bytes.
+	 */
+	update_irqs(c);
 	refill_obuf(c);
 	update_irqs(c);
 	g_mutex_unlock(&c->lock);
