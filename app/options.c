@@ -67,13 +67,20 @@ bool vmm_options_parse_serial(const char *value, struct machine_config *config, 
 bool vmm_options_parse_fw_cfg(const char *value, struct machine_config *config, GError **error)
 {
 	g_auto(GStrv) parts = g_strsplit(value, ",", 2);
-	const char *name = NULL, *rest = parts[1];
+	const char *name = NULL, *rest = NULL;
 	struct fw_cfg_user_file *file;
 	GBytes *data;
 
-	/* name=NAME,file=PATH or name=NAME,string=TEXT (QEMU's -fw_cfg syntax). */
-	if (g_str_has_prefix(parts[0], "name="))
-		name = parts[0] + 5;
+	/*
+	 * name=NAME,file=PATH or name=NAME,string=TEXT (QEMU's -fw_cfg syntax).
+	 * g_strsplit("") returns an empty vector: parts[1] exists only when
+	 * parts[0] does.
+	 */
+	if (parts[0]) {
+		rest = parts[1];
+		if (g_str_has_prefix(parts[0], "name="))
+			name = parts[0] + 5;
+	}
 	if (!name || !*name || !rest)
 		return invalid(error, "--fw-cfg: expected name=NAME,file=PATH or name=NAME,string=TEXT, not '%s'",
 			       value);
