@@ -25,6 +25,16 @@ struct io_thread {
 	GThread *thread;
 };
 
+/*
+ * Quitting from inside the loop: g_main_loop_quit() from another thread is
+ * lost if the loop has not started running yet.
+ */
+static gboolean io_thread_quit(gpointer data)
+{
+	g_main_loop_quit(data);
+	return G_SOURCE_REMOVE;
+}
+
 static gpointer io_thread_main(gpointer data)
 {
 	struct io_thread *io = data;
@@ -149,7 +159,7 @@ int main(int argc, char **argv)
 	/* Let the last reply and the SHUTDOWN event reach control clients. */
 	if (server)
 		control_server_flush(server, 1000);
-	g_main_loop_quit(io.loop);
+	g_main_context_invoke(io.context, io_thread_quit, io.loop);
 	g_thread_join(io.thread);
 	io.thread = NULL;
 

@@ -5,6 +5,18 @@
 #include <stdio.h>
 
 static gint current_level = LOG_INFO;
+static gint64 process_start_us;
+
+/* Runs before main(): "time since start" then includes option parsing. */
+__attribute__((constructor)) static void log_record_start(void)
+{
+	process_start_us = g_get_monotonic_time();
+}
+
+double log_ms_since_start(void)
+{
+	return (double)(g_get_monotonic_time() - process_start_us) / 1000.0;
+}
 
 void log_set_level(enum log_level level)
 {

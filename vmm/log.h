@@ -26,6 +26,9 @@ void log_message(enum log_level level, const char *fmt, ...) G_GNUC_PRINTF(2, 3)
 #define log_info(...)	 log_message(LOG_INFO, __VA_ARGS__)
 #define log_debug(...)	 log_message(LOG_DEBUG, __VA_ARGS__)
 
+/* Milliseconds since the process started, for timing messages. */
+double log_ms_since_start(void);
+
 /* A budget of messages for one kind of guest behaviour. */
 struct log_ratelimit {
 	gint count;

@@ -320,6 +320,8 @@ static gpointer vcpu_thread(gpointer data)
 		machine_fail(m, error);
 		run = false;
 	}
+	if (run && vcpu->index == 0)
+		log_debug("entering the guest %.1f ms after start", log_ms_since_start());
 	/* Application processors wait in KVM for INIT/SIPI from the BSP. */
 	if (run)
 		vcpu_loop(m, vcpu);
