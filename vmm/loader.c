@@ -14,11 +14,15 @@
 /* ELF identification (System V ABI, "ELF Header", e_ident[]). */
 static const uint8_t elf_magic[4] = { 0x7f, 'E', 'L', 'F' };
 
-GMappedFile *loader_map_file(const char *path, const char *what, GError **error)
+/*
+ * Reads the whole file.  Not mmap: another program truncating the file while
+ * we load it would turn a mapping into SIGBUS; read() just returns less.
+ */
+GBytes *loader_read_file(const char *path, const char *what, GError **error)
 {
-	g_autoptr(GError) map_error = NULL;
-	GMappedFile *file;
 	struct stat st;
+	uint8_t *data;
+	size_t done = 0;
 	int fd, err;
 
 	/* O_NONBLOCK: opening a FIFO must fail the S_ISREG test, not hang. */
@@ -56,14 +60,31 @@ GMappedFile *loader_map_file(const char *path, const char *what, GError **error)
 		close(fd);
 		return NULL;
 	}
-	file = g_mapped_file_new_from_fd(fd, FALSE, &map_error);
-	close(fd);	/* the mapping stays valid without the descriptor */
-	if (!file) {
-		g_set_error(error, VESSEL_ERROR, VESSEL_ERROR_IO, "cannot read %s '%s': %s",
-			    what, path, map_error->message);
+	data = g_try_malloc((gsize)st.st_size);
+	if (!data) {
+		g_set_error(error, VESSEL_ERROR, VESSEL_ERROR_NO_MEMORY,
+			    "%s '%s' (%" PRId64 " MiB) does not fit in this computer's memory",
+			    what, path, (int64_t)st.st_size >> 20);
+		close(fd);
 		return NULL;
 	}
-	return file;
+	while (done < (size_t)st.st_size) {
+		ssize_t n = read(fd, data + done, (size_t)st.st_size - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err = n < 0 ? errno : 0;
+			g_set_error(error, VESSEL_ERROR, VESSEL_ERROR_IO, "cannot read %s '%s': %s",
+				    what, path, err ? g_strerror(err) : "the file shrank while it was read");
+			g_free(data);
+			close(fd);
+			return NULL;
+		}
+		done += (size_t)n;
+	}
+	close(fd);
+	return g_bytes_new_take(data, done);
 }
 
 bool loader_write_guest(const struct guest_memory *mem, uint64_t guest_phys_addr,
@@ -129,16 +150,16 @@ static bool loader_is_elf(const uint8_t *image, size_t size)
 bool loader_load(const struct guest_memory *mem, const struct boot_config *config,
 		 struct boot_entry *entry, GError **error)
 {
-	g_autoptr(GMappedFile) kernel = NULL;
+	g_autoptr(GBytes) kernel = NULL;
 	const uint8_t *image;
 	size_t size;
 
 	memset(entry, 0, sizeof(*entry));
-	kernel = loader_map_file(config->kernel_path, "kernel", error);
+	kernel = loader_read_file(config->kernel_path, "kernel", error);
 	if (!kernel)
 		return false;
-	image = (const uint8_t *)g_mapped_file_get_contents(kernel);
-	size = g_mapped_file_get_length(kernel);
+	image = (const uint8_t *)g_bytes_get_data(kernel, NULL);
+	size = g_bytes_get_size(kernel);
 
 	/*
 	 * bzImage first: its signature sits at fixed offsets, while a multiboot

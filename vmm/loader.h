@@ -67,7 +67,7 @@ bool loader_multiboot_load(const struct guest_memory *mem, const struct boot_con
  * Maps a regular, non-empty file read-only.  `what` ("kernel", "initrd")
  * starts the error messages: "cannot open initrd 'X': ...".
  */
-GMappedFile *loader_map_file(const char *path, const char *what, GError **error);
+GBytes *loader_read_file(const char *path, const char *what, GError **error);
 /* guest_memory_write() with an error naming what did not fit. */
 bool loader_write_guest(const struct guest_memory *mem, uint64_t guest_phys_addr,
 			const void *src, size_t len, const char *what, GError **error);

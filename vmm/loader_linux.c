@@ -424,7 +424,7 @@ bool loader_linux_load(const struct guest_memory *mem, const struct boot_config 
 		       GError **error)
 {
 	const char *cmdline = config->cmdline ? config->cmdline : "";
-	g_autoptr(GMappedFile) initrd = NULL;
+	g_autoptr(GBytes) initrd = NULL;
 	struct x86_cpu_state *cpu = &entry->bsp;
 	uint64_t kernel_end, initrd_addr = 0, initrd_size = 0;
 	struct linux_image img;
@@ -449,17 +449,17 @@ bool loader_linux_load(const struct guest_memory *mem, const struct boot_config 
 		return false;
 	}
 	if (config->initrd_path) {
-		initrd = loader_map_file(config->initrd_path, "initrd", error);
+		initrd = loader_read_file(config->initrd_path, "initrd", error);
 		if (!initrd)
 			return false;
-		initrd_size = g_mapped_file_get_length(initrd);
+		initrd_size = g_bytes_get_size(initrd);
 		if (!linux_place_initrd(mem, &img, config->initrd_path, initrd_size, kernel_end,
 					&initrd_addr, error))
 			return false;
 	}
 
 	if (!loader_write_guest(mem, LAYOUT_KERNEL_ADDR, img.kernel, img.kernel_size, "the kernel", error) ||
-	    (initrd && !loader_write_guest(mem, initrd_addr, g_mapped_file_get_contents(initrd),
+	    (initrd && !loader_write_guest(mem, initrd_addr, g_bytes_get_data(initrd, NULL),
 					   initrd_size, "the initrd", error)) ||
 	    !loader_write_guest(mem, LAYOUT_CMDLINE_ADDR, cmdline, strlen(cmdline) + 1,
 				"the kernel command line", error) ||

@@ -631,7 +631,7 @@ bool loader_multiboot_load(const struct guest_memory *mem, const struct boot_con
 	g_autoptr(GArray) segments = g_array_new(FALSE, TRUE, sizeof(struct multiboot_segment));
 	struct multiboot_kernel kernel = { .path = config->kernel_path, .segments = segments };
 	struct x86_cpu_state *cpu = &entry->bsp;
-	g_autoptr(GMappedFile) initrd = NULL;
+	g_autoptr(GBytes) initrd = NULL;
 	struct multiboot_header mh = { 0 };
 	uint64_t module_addr = 0, module_size = 0;
 	g_autofree char *cmdline = NULL;
@@ -681,17 +681,17 @@ bool loader_multiboot_load(const struct guest_memory *mem, const struct boot_con
 	if (!cmdline)
 		return false;
 	if (config->initrd_path) {
-		initrd = loader_map_file(config->initrd_path, "initrd", error);
+		initrd = loader_read_file(config->initrd_path, "initrd", error);
 		if (!initrd)
 			return false;
-		module_size = g_mapped_file_get_length(initrd);
+		module_size = g_bytes_get_size(initrd);
 		if (!multiboot_place_module(mem, config->initrd_path, kernel.end, module_size,
 					    &module_addr, error))
 			return false;
 	}
 
 	if (!multiboot_write_kernel(mem, &kernel, error) ||
-	    (initrd && !loader_write_guest(mem, module_addr, g_mapped_file_get_contents(initrd),
+	    (initrd && !loader_write_guest(mem, module_addr, g_bytes_get_data(initrd, NULL),
 					   module_size, "the initrd", error)) ||
 	    !loader_write_guest(mem, LAYOUT_CMDLINE_ADDR, cmdline, strlen(cmdline) + 1,
 				"the kernel command line", error) ||

@@ -33,9 +33,9 @@ def vessel_cmd(vmm, kernel, extra=()):
     return [vmm, "--accel", "kvm", "--memory", "64M", "--kernel", kernel, "--serial", "none", *extra]
 
 
-def qemu_cmd(kernel):
+def qemu_cmd(kernel, serial="none"):
     return ["qemu-system-x86_64", "-accel", "kvm", "-m", "64", "-kernel", kernel, "-nodefaults",
-            "-display", "none", "-monitor", "none", "-serial", "none",
+            "-display", "none", "-monitor", "none", "-serial", serial,
             "-device", "isa-debug-exit,iobase=0xf4,iosize=1"]
 
 
@@ -50,10 +50,12 @@ def wall_time(cmd, expected_status=11):
 
 
 def rss_kib(cmd, settle_s=1.0):
+    """RSS once the guest printed its first line (it then idles in HLT)."""
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL)
     try:
-        proc.stdout.readline() if "-serial" not in cmd or "stdio" in cmd else None
+        if not proc.stdout.readline():
+            sys.exit(f"{cmd[0]} did not start the guest")
         time.sleep(settle_s)
         with open(f"/proc/{proc.pid}/status") as f:
             return int(re.search(r"VmRSS:\s+(\d+) kB", f.read()).group(1))
@@ -96,7 +98,7 @@ def main():
             print(f"vessel-vmm start-to-entry: {statistics.median(entry_ms):7.1f} ms")
         print(f"vessel-vmm RSS, 64 MiB guest idle: {vessel_rss / 1024:6.1f} MiB")
         if have_qemu:
-            qemu_rss = statistics.median(rss_kib(qemu_cmd(idle_kernel)[:-2] + ["-serial", "stdio"])
+            qemu_rss = statistics.median(rss_kib(qemu_cmd(idle_kernel, "stdio"))
                                          for _ in range(3))
             q = statistics.median(qemu_times)
             v = statistics.median(vessel_times)
