@@ -64,7 +64,7 @@ bool loader_multiboot_load(const struct guest_memory *mem, const struct boot_con
 /* Helpers shared by the format loaders (loader.c). */
 
 /*
- * Maps a regular, non-empty file read-only.  `what` ("kernel", "initrd")
+ * Reads a regular, non-empty file into memory.  `what` ("kernel", "initrd")
  * starts the error messages: "cannot open initrd 'X': ...".
  */
 GBytes *loader_read_file(const char *path, const char *what, GError **error);
