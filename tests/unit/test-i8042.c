@@ -49,8 +49,25 @@ static void fake_device_receive(void *opaque, uint8_t byte)
 	}
 }
 
-static const struct ps2_device_ops fake_device_ops = {
-	.receive = fake_device_receive,
+/* Separate ops per port, so a byte routed through the wrong port's ops shows. */
+static void fake_keyboard_receive(void *opaque, uint8_t byte)
+{
+	g_assert_false(((struct fake_device *)opaque)->aux);
+	fake_device_receive(opaque, byte);
+}
+
+static void fake_mouse_receive(void *opaque, uint8_t byte)
+{
+	g_assert_true(((struct fake_device *)opaque)->aux);
+	fake_device_receive(opaque, byte);
+}
+
+static const struct ps2_device_ops fake_keyboard_ops = {
+	.receive = fake_keyboard_receive,
+};
+
+static const struct ps2_device_ops fake_mouse_ops = {
+	.receive = fake_mouse_receive,
 };
 
 struct fixture {
@@ -236,8 +253,8 @@ static void test_loopback(struct fixture *f, gconstpointer data)
 
 static void test_devices(struct fixture *f, gconstpointer data)
 {
-	i8042_attach_keyboard(f->c, &fake_device_ops, &f->kbd);
-	i8042_attach_aux(f->c, &fake_device_ops, &f->mouse);
+	i8042_attach_keyboard(f->c, &fake_keyboard_ops, &f->kbd);
+	i8042_attach_aux(f->c, &fake_mouse_ops, &f->mouse);
 
 	/* A data byte without a command goes to the keyboard. */
 	data_write(f, 0xff);
@@ -368,8 +385,8 @@ static void test_edge_per_byte(struct fixture *f, gconstpointer data)
 
 static void test_reset(struct fixture *f, gconstpointer data)
 {
-	i8042_attach_keyboard(f->c, &fake_device_ops, &f->kbd);
-	i8042_attach_aux(f->c, &fake_device_ops, &f->mouse);
+	i8042_attach_keyboard(f->c, &fake_keyboard_ops, &f->kbd);
+	i8042_attach_aux(f->c, &fake_mouse_ops, &f->mouse);
 	command(f, 0xaa);
 	command(f, 0x60);
 	data_write(f, 0x00);
