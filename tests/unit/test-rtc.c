@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The MC146818 RTC through ports 0x70/0x71 with a fake clock, so every
+ * expected register value is computed by hand from a known instant.
+ */
+#include <glib.h>
+#include <string.h>
+
+#include "rtc.h"
+
+enum { SEC = 0x00, MIN = 0x02, HOUR = 0x04, DOW = 0x06, DOM = 0x07, MON = 0x08, YEAR = 0x09,
+       REG_A = 0x0a, REG_B = 0x0b, REG_C = 0x0c, REG_D = 0x0d };
+
+#define B_SET	0x80
+#define B_DM	0x04	/* binary */
+#define B_24H	0x02
+#define A_UIP	0x80
+
+static int64_t fake_now_us;
+
+static int64_t fake_clock(void)
+{
+	return fake_now_us;
+}
+
+/* Microseconds since the epoch for a UTC date, computed with GLib. */
+static int64_t utc_us(int year, int month, int day, int hour, int minute, int second, int us)
+{
+	g_autoptr(GDateTime) dt = g_date_time_new_utc(year, month, day, hour, minute, second);
+
+	g_assert_nonnull(dt);
+	return g_date_time_to_unix(dt) * G_USEC_PER_SEC + us;
+}
+
+static struct rtc *new_rtc(int64_t now_us)
+{
+	struct rtc *rtc = rtc_new();
+
+	fake_now_us = now_us;
+	rtc_set_clock(rtc, fake_clock);
+	return rtc;
+}
+
+static uint8_t cmos_read(struct rtc *rtc, uint8_t index)
+{
+	rtc_bus_ops.write(rtc, 0, index, 1);
+	return (uint8_t)rtc_bus_ops.read(rtc, 1, 1);
+}
+
+static void cmos_write(struct rtc *rtc, uint8_t index, uint8_t value)
+{
+	rtc_bus_ops.write(rtc, 0, index, 1);
+	rtc_bus_ops.write(rtc, 1, value, 1);
+}
+
+struct rtc_time {
+	uint8_t sec, min, hour, dow, dom, mon, year, century;
+};
+
+static struct rtc_time read_time(struct rtc *rtc)
+{
+	return (struct rtc_time){
+		cmos_read(rtc, SEC), cmos_read(rtc, MIN), cmos_read(rtc, HOUR), cmos_read(rtc, DOW),
+		cmos_read(rtc, DOM), cmos_read(rtc, MON), cmos_read(rtc, YEAR),
+		cmos_read(rtc, CMOS_CENTURY),
+	};
+}
+
+static void assert_time(struct rtc *rtc, const struct rtc_time expected)
+{
+	struct rtc_time t = read_time(rtc);
+
+	g_assert_cmphex(t.sec, ==, expected.sec);
+	g_assert_cmphex(t.min, ==, expected.min);
+	g_assert_cmphex(t.hour, ==, expected.hour);
+	g_assert_cmphex(t.dow, ==, expected.dow);
+	g_assert_cmphex(t.dom, ==, expected.dom);
+	g_assert_cmphex(t.mon, ==, expected.mon);
+	g_assert_cmphex(t.year, ==, expected.year);
+	g_assert_cmphex(t.century, ==, expected.century);
+}
+
+static void test_bcd(void)
+{
+	/* Thursday 29 February 2024, 13:45:56.5 UTC. */
+	struct rtc *rtc = new_rtc(utc_us(2024, 2, 29, 13, 45, 56, 500000));
+
+	/* Power-on: BCD, 24-hour, battery good. */
+	g_assert_cmphex(cmos_read(rtc, REG_B), ==, B_24H);
+	g_assert_cmphex(cmos_read(rtc, REG_D), ==, 0x80);
+	assert_time(rtc, (struct rtc_time){ 0x56, 0x45, 0x13, 0x05, 0x29, 0x02, 0x24, 0x20 });
+
+	/* The clock runs with the host clock. */
+	fake_now_us += 4 * G_USEC_PER_SEC;
+	g_assert_cmphex(cmos_read(rtc, SEC), ==, 0x00);
+	g_assert_cmphex(cmos_read(rtc, MIN), ==, 0x46);
+	rtc_free(rtc);
+}
+
+static void test_binary(void)
+{
+	struct rtc *rtc = new_rtc(utc_us(2100, 3, 1, 9, 5, 7, 0));
+
+	cmos_write(rtc, REG_B, B_24H | B_DM);
+	g_assert_cmphex(cmos_read(rtc, REG_B), ==, B_24H | B_DM);
+	/* Monday 1 March 2100: century 21 in binary. */
+	assert_time(rtc, (struct rtc_time){ 7, 5, 9, 2, 1, 3, 0, 21 });
+	rtc_free(rtc);
+}
+
+static void test_12_hour(void)
+{
+	static const struct { int hour; uint8_t bcd, bin; } cases[] = {
+		{ 0, 0x12, 12 },		/* midnight is 12 AM */
+		{ 1, 0x01, 1 },
+		{ 11, 0x11, 11 },
+		{ 12, 0x92, 0x80 | 12 },	/* noon is 12 PM */
+		{ 13, 0x81, 0x80 | 1 },
+		{ 23, 0x91, 0x80 | 11 },
+	};
+
+	for (unsigned int i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct rtc *rtc = new_rtc(utc_us(2021, 7, 4, cases[i].hour, 30, 0, 0));
+
+		cmos_write(rtc, REG_B, 0);
+		g_assert_cmphex(cmos_read(rtc, HOUR), ==, cases[i].bcd);
+		g_assert_cmphex(cmos_read(rtc, MIN), ==, 0x30);
+		cmos_write(rtc, REG_B, B_DM);
+		g_assert_cmphex(cmos_read(rtc, HOUR), ==, cases[i].bin);
+		g_assert_cmphex(cmos_read(rtc, MIN), ==, 30);
+		rtc_free(rtc);
+	}
+}
+
+static void test_update_in_progress(void)
+{
+	int64_t second = utc_us(2024, 1, 1, 0, 0, 0, 0);
+	struct rtc *rtc = new_rtc(second);
+
+	/* UIP is set from 244 us before the update through its 1984 us: 2228 us. */
+	static const struct { int us; bool uip; } cases[] = {
+		{ 0, false }, { 500000, false }, { 997771, false },
+		{ 997772, true }, { 999000, true }, { 999999, true },
+	};
+	for (unsigned int i = 0; i < G_N_ELEMENTS(cases); i++) {
+		fake_now_us = second + cases[i].us;
+		g_assert_cmphex(cmos_read(rtc, REG_A), ==, 0x26 | (cases[i].uip ? A_UIP : 0));
+	}
+
+	/* Nothing updates while SET is on, so UIP stays clear. */
+	cmos_write(rtc, REG_B, B_SET | B_24H);
+	g_assert_cmphex(cmos_read(rtc, REG_A), ==, 0x26);
+	cmos_write(rtc, REG_B, B_24H);
+	g_assert_cmphex(cmos_read(rtc, REG_A), ==, 0x26 | A_UIP);
+
+	/* UIP is read-only; the rate bits are the guest's. */
+	cmos_write(rtc, REG_A, 0x2f);
+	fake_now_us = second + 100;
+	g_assert_cmphex(cmos_read(rtc, REG_A), ==, 0x2f);
+	rtc_free(rtc);
+}
+
+static void test_set_time(void)
+{
+	struct rtc *rtc = new_rtc(utc_us(2024, 5, 5, 5, 5, 5, 250000));
+
+	/* What Linux's mc146818_set_time does: SET, write BCD fields, clear SET. */
+	cmos_write(rtc, REG_B, B_SET | B_24H);
+	cmos_write(rtc, SEC, 0x58);
+	cmos_write(rtc, MIN, 0x59);
+	cmos_write(rtc, HOUR, 0x23);
+	cmos_write(rtc, DOM, 0x31);
+	cmos_write(rtc, MON, 0x12);
+	cmos_write(rtc, YEAR, 0x99);
+	cmos_write(rtc, CMOS_CENTURY, 0x19);
+	/* While SET is on the registers hold what was written; time stands still. */
+	fake_now_us += 10 * G_USEC_PER_SEC;
+	g_assert_cmphex(cmos_read(rtc, SEC), ==, 0x58);
+	g_assert_cmphex(cmos_read(rtc, YEAR), ==, 0x99);
+	cmos_write(rtc, REG_B, B_24H);
+
+	assert_time(rtc, (struct rtc_time){ 0x58, 0x59, 0x23, 0x06, 0x31, 0x12, 0x99, 0x19 });
+	/* Three seconds later it is Saturday, 1 January 2000. */
+	fake_now_us += 3 * G_USEC_PER_SEC;
+	assert_time(rtc, (struct rtc_time){ 0x01, 0x00, 0x00, 0x07, 0x01, 0x01, 0x00, 0x20 });
+	/* A register reset keeps the time. */
+	rtc_reset(rtc);
+	assert_time(rtc, (struct rtc_time){ 0x01, 0x00, 0x00, 0x07, 0x01, 0x01, 0x00, 0x20 });
+	rtc_free(rtc);
+}
+
+static void test_set_time_format_switch(void)
+{
+	struct rtc *rtc = new_rtc(utc_us(2024, 5, 5, 5, 5, 5, 0));
+
+	/* Written in BCD 24-hour; the write that clears SET also picks binary 12-hour. */
+	cmos_write(rtc, REG_B, B_SET | B_24H);
+	cmos_write(rtc, SEC, 0x00);
+	cmos_write(rtc, MIN, 0x30);
+	cmos_write(rtc, HOUR, 0x15);
+	cmos_write(rtc, DOM, 0x04);
+	cmos_write(rtc, MON, 0x07);
+	cmos_write(rtc, YEAR, 0x21);
+	cmos_write(rtc, CMOS_CENTURY, 0x20);
+	cmos_write(rtc, REG_B, B_DM);
+	/* 3:30:00 PM, Sunday 4 July 2021, read in the new format. */
+	assert_time(rtc, (struct rtc_time){ 0, 30, 0x80 | 3, 1, 4, 7, 21, 20 });
+
+	/* The other way: written in binary 12-hour, SET cleared into BCD 24-hour. */
+	cmos_write(rtc, REG_B, B_SET | B_DM);
+	cmos_write(rtc, SEC, 9);
+	cmos_write(rtc, MIN, 8);
+	cmos_write(rtc, HOUR, 0x80 | 12);	/* 12 PM = noon */
+	cmos_write(rtc, DOM, 19);
+	cmos_write(rtc, MON, 1);
+	cmos_write(rtc, YEAR, 38);
+	cmos_write(rtc, CMOS_CENTURY, 20);
+	cmos_write(rtc, REG_B, B_24H);
+	assert_time(rtc, (struct rtc_time){ 0x09, 0x08, 0x12, 0x03, 0x19, 0x01, 0x38, 0x20 });
+	fake_now_us += 60 * G_USEC_PER_SEC;
+	g_assert_cmphex(cmos_read(rtc, MIN), ==, 0x09);
+	rtc_free(rtc);
+}
+
+static void test_set_without_century(void)
+{
+	struct rtc *rtc = new_rtc(utc_us(2024, 5, 5, 5, 5, 5, 0));
+
+	/* A guest that never touches 0x32 and writes a zero there means this century. */
+	cmos_write(rtc, REG_B, B_SET | B_24H);
+	cmos_write(rtc, CMOS_CENTURY, 0x00);
+	cmos_write(rtc, YEAR, 0x30);
+	cmos_write(rtc, MON, 0x06);
+	cmos_write(rtc, DOM, 0x15);
+	cmos_write(rtc, REG_B, B_24H);
+	g_assert_cmphex(cmos_read(rtc, YEAR), ==, 0x30);
+	g_assert_cmphex(cmos_read(rtc, CMOS_CENTURY), ==, 0x20);
+	g_assert_cmphex(cmos_read(rtc, MON), ==, 0x06);
+	rtc_free(rtc);
+}
+
+static void test_status_registers(void)
+{
+	struct rtc *rtc = new_rtc(utc_us(2024, 1, 1, 0, 0, 0, 0));
+
+	/* C: no interrupt flags; reading clears; read-only. */
+	g_assert_cmphex(cmos_read(rtc, REG_C), ==, 0);
+	cmos_write(rtc, REG_C, 0xf0);
+	g_assert_cmphex(cmos_read(rtc, REG_C), ==, 0);
+	/* D: VRT (the battery is fine); read-only. */
+	cmos_write(rtc, REG_D, 0x00);
+	g_assert_cmphex(cmos_read(rtc, REG_D), ==, 0x80);
+	rtc_free(rtc);
+}
+
+static void test_index_port(void)
+{
+	struct rtc *rtc = new_rtc(utc_us(2024, 1, 1, 0, 0, 0, 0));
+
+	/* Bit 7 of the index masks NMI; the register number is the low 7 bits. */
+	rtc_bus_ops.write(rtc, 0, 0x80 | REG_D, 1);
+	g_assert_cmphex(rtc_bus_ops.read(rtc, 1, 1), ==, 0x80);
+	rtc_bus_ops.write(rtc, 0, 0x80 | REG_B, 1);
+	g_assert_cmphex(rtc_bus_ops.read(rtc, 1, 1), ==, B_24H);
+	/* The index register is write-only. */
+	g_assert_cmphex(rtc_bus_ops.read(rtc, 0, 1), ==, 0xff);
+
+	/* Plain CMOS RAM keeps what the guest stores, through a reset too. */
+	cmos_write(rtc, 0x40, 0xa5);
+	cmos_write(rtc, 0x7f, 0x5a);
+	rtc_reset(rtc);
+	g_assert_cmphex(cmos_read(rtc, 0x40), ==, 0xa5);
+	g_assert_cmphex(cmos_read(rtc, 0x80 | 0x7f), ==, 0x5a);
+	g_assert_cmphex(rtc_cmos_get(rtc, 0x40), ==, 0xa5);
+	rtc_cmos_set(rtc, 0x41, 0x11);
+	g_assert_cmphex(cmos_read(rtc, 0x41), ==, 0x11);
+	rtc_free(rtc);
+}
+
+static unsigned int cmos16(struct rtc *rtc, uint8_t lo)
+{
+	return cmos_read(rtc, lo) | cmos_read(rtc, (uint8_t)(lo + 1)) << 8;
+}
+
+static void test_memory_fields(void)
+{
+	static const struct {
+		uint64_t guest_bytes;
+		unsigned int nr_cpus;
+		unsigned int ext_kib, above_16m, above_4g;
+	} cases[] = {
+		/* 63 MiB above 1 MiB; 48 MiB above 16 MiB = 768 x 64 KiB. */
+		{ 64ULL << 20, 1, 0xfc00, 0x0300, 0 },
+		/* Capped at 0xffff KiB; 3 GiB - 16 MiB = 0xbf00 x 64 KiB; all below 4 GiB. */
+		{ 3ULL << 30, 2, 0xffff, 0xbf00, 0 },
+		/* 3 GiB below the PCI hole, 3 GiB above 4 GiB = 0xc000 x 64 KiB. */
+		{ 6ULL << 30, 4, 0xffff, 0xbf00, 0xc000 },
+	};
+
+	for (unsigned int i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct rtc *rtc = new_rtc(0);
+		uint64_t low = MIN(cases[i].guest_bytes, 0xc0000000ULL);
+
+		rtc_set_memory_fields(rtc, low, cases[i].guest_bytes - low, cases[i].nr_cpus);
+		g_assert_cmpuint(cmos16(rtc, CMOS_BASE_MEMORY_LO), ==, 640);
+		g_assert_cmphex(cmos16(rtc, CMOS_EXT_MEMORY_LO), ==, cases[i].ext_kib);
+		g_assert_cmphex(cmos16(rtc, CMOS_EXT_MEMORY2_LO), ==, cases[i].ext_kib);
+		g_assert_cmphex(cmos16(rtc, CMOS_MEM_ABOVE_16M_LO), ==, cases[i].above_16m);
+		g_assert_cmphex(cmos16(rtc, CMOS_MEM_ABOVE_4G_LO) | cmos_read(rtc, CMOS_MEM_ABOVE_4G_HI) << 16,
+				==, cases[i].above_4g);
+		g_assert_cmpuint(cmos_read(rtc, CMOS_NR_CPUS_MINUS_ONE), ==, cases[i].nr_cpus - 1);
+		rtc_free(rtc);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/rtc/bcd", test_bcd);
+	g_test_add_func("/rtc/binary", test_binary);
+	g_test_add_func("/rtc/12-hour", test_12_hour);
+	g_test_add_func("/rtc/update-in-progress", test_update_in_progress);
+	g_test_add_func("/rtc/set-time", test_set_time);
+	g_test_add_func("/rtc/set-time-format-switch", test_set_time_format_switch);
+	g_test_add_func("/rtc/set-without-century", test_set_without_century);
+	g_test_add_func("/rtc/status-registers", test_status_registers);
+	g_test_add_func("/rtc/index-port", test_index_port);
+	g_test_add_func("/rtc/memory-fields", test_memory_fields);
+	return g_test_run();
+}
