@@ -2,7 +2,7 @@
 #include "kvm_cpuid.h"
 
 #include <asm/kvm_para.h>
-#include <string.h>
+#include <cpuid.h>
 
 /* Bit positions from the Intel SDM Vol. 2A (CPUID) and AMD APM Vol. 3 (E.3). */
 #define CPUID1_ECX_MONITOR	(1u << 3)
@@ -30,11 +30,21 @@ static unsigned int bits_for(unsigned int count)
 	return bits;
 }
 
-static void remove_entry(struct kvm_cpuid2 *cpuid, unsigned int i)
+/*
+ * KVM leaves the processor brand string (leaves 0x80000002-0x80000004) empty
+ * for the VMM to choose; guests show it to users ("model name" in Linux), so
+ * pass the host's on, as a VMM with a host-like CPU model does.
+ */
+static void set_host_brand(struct kvm_cpuid_entry2 *e)
 {
-	memmove(&cpuid->entries[i], &cpuid->entries[i + 1],
-		(cpuid->nent - i - 1) * sizeof(cpuid->entries[0]));
-	cpuid->nent--;
+	unsigned int eax = 0, ebx = 0, ecx = 0, edx = 0;
+
+	if (__get_cpuid(e->function, &eax, &ebx, &ecx, &edx)) {
+		e->eax = eax;
+		e->ebx = ebx;
+		e->ecx = ecx;
+		e->edx = edx;
+	}
 }
 
 void kvm_cpuid_filter(struct kvm_cpuid2 *cpuid, unsigned int apic_id, unsigned int nr_cpus,
@@ -42,7 +52,7 @@ void kvm_cpuid_filter(struct kvm_cpuid2 *cpuid, unsigned int apic_id, unsigned i
 {
 	unsigned int core_bits = bits_for(nr_cpus);
 
-	for (unsigned int i = 0; i < cpuid->nent;) {
+	for (unsigned int i = 0; i < cpuid->nent; i++) {
 		struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
 
 		switch (e->function) {
@@ -102,6 +112,11 @@ void kvm_cpuid_filter(struct kvm_cpuid2 *cpuid, unsigned int apic_id, unsigned i
 			e->ecx &= ~(EXT1_ECX_SVM | EXT1_ECX_TOPOEXT | EXT1_ECX_PERFCTR_CORE |
 				    EXT1_ECX_PERFCTR_NB | EXT1_ECX_PERFCTR_LLC | EXT1_ECX_MWAITX);
 			break;
+		case 0x80000002:
+		case 0x80000003:
+		case 0x80000004:
+			set_host_brand(e);
+			break;
 		case 0x80000008:
 			/* AMD: ECX[15:12] APIC ID size, ECX[7:0] cores - 1. */
 			e->ecx = (core_bits << 12) | (nr_cpus - 1);
@@ -109,8 +124,9 @@ void kvm_cpuid_filter(struct kvm_cpuid2 *cpuid, unsigned int apic_id, unsigned i
 		case 0x8000000a:	/* SVM features */
 		case 0x8000001e:	/* extended APIC ID (needs TOPOEXT) */
 		case 0x80000022:	/* AMD PerfMonV2 */
-			remove_entry(cpuid, i);
-			continue;
+			/* Zeroed, not removed: 0x80000000 still counts them. */
+			e->eax = e->ebx = e->ecx = e->edx = 0;
+			break;
 		case KVM_CPUID_FEATURES:
 			e->eax &= ~((1u << KVM_FEATURE_MSI_EXT_DEST_ID) |
 				    (1u << KVM_FEATURE_HC_MAP_GPA_RANGE) |
@@ -119,6 +135,5 @@ void kvm_cpuid_filter(struct kvm_cpuid2 *cpuid, unsigned int apic_id, unsigned i
 		default:
 			break;
 		}
-		i++;
 	}
 }

@@ -4,6 +4,7 @@
  * modelled on a real Intel host), checked field by field against the Intel
  * SDM Vol. 2A CPUID description and the AMD APM Vol. 3 appendix E.
  */
+#include <cpuid.h>
 #include <glib.h>
 #include <stdint.h>
 #include <string.h>
@@ -240,10 +241,13 @@ static void test_features(void)
 	g_assert_cmphex(e->eax, ==, HOST_KVM_FEATURES & ~pv_cleared);
 	g_assert_cmphex(e->edx, ==, 0x1);
 
-	/* SVM features and the extended APIC ID leaf are removed... */
-	g_assert_null(find(cpuid, 0x8000000a, 0));
-	g_assert_null(find(cpuid, 0x8000001e, 0));
-	g_assert_cmpuint(cpuid->nent, ==, G_N_ELEMENTS(host_entries) - 2);
+	/* SVM features and the extended APIC ID leaf are zeroed, not removed... */
+	for (unsigned int i = 0; i < 2; i++) {
+		e = find(cpuid, i ? 0x8000001e : 0x8000000a, 0);
+		g_assert_nonnull(e);
+		g_assert_cmphex(e->eax | e->ebx | e->ecx | e->edx, ==, 0);
+	}
+	g_assert_cmpuint(cpuid->nent, ==, G_N_ELEMENTS(host_entries));
 	/* ...and every untouched leaf is still there, unchanged, in order. */
 	{
 		static const uint32_t untouched[] = { 0x0, 0x7, KVM_CPUID_SIGNATURE, 0x80000000 };
@@ -272,18 +276,30 @@ static void test_features(void)
 	}
 }
 
-static void test_removed_at_end(void)
+static void test_brand_string(void)
 {
-	/* Removable leaves last (and adjacent): nothing after them is lost. */
-	struct kvm_cpuid2 *cpuid = g_malloc0(sizeof(*cpuid) + 3 * sizeof(struct kvm_cpuid_entry2));
+	/* KVM offers empty brand leaves; the guest sees the host's brand. */
+	struct kvm_cpuid2 *cpuid = g_malloc0(sizeof(*cpuid) + 4 * sizeof(struct kvm_cpuid_entry2));
+	unsigned int regs[12] = { 0 };
+	char host_brand[49] = { 0 }, guest_brand[49] = { 0 };
 
-	cpuid->nent = 3;
-	cpuid->entries[0] = (struct kvm_cpuid_entry2){ .function = 0x80000000, .eax = 0x8000001e };
-	cpuid->entries[1] = (struct kvm_cpuid_entry2){ .function = 0x8000000a, .eax = 1 };
-	cpuid->entries[2] = (struct kvm_cpuid_entry2){ .function = 0x8000001e, .eax = 1 };
+	cpuid->nent = 4;
+	cpuid->entries[0] = (struct kvm_cpuid_entry2){ .function = 0x80000000, .eax = 0x80000004 };
+	for (unsigned int i = 0; i < 3; i++) {
+		cpuid->entries[1 + i] = (struct kvm_cpuid_entry2){ .function = 0x80000002 + i };
+		__get_cpuid(0x80000002 + i, &regs[4 * i], &regs[4 * i + 1], &regs[4 * i + 2], &regs[4 * i + 3]);
+	}
+	memcpy(host_brand, regs, 48);
 	kvm_cpuid_filter(cpuid, 0, 1, false);
-	g_assert_cmpuint(cpuid->nent, ==, 1);
-	g_assert_cmphex(cpuid->entries[0].function, ==, 0x80000000);
+	for (unsigned int i = 0; i < 3; i++) {
+		const struct kvm_cpuid_entry2 *e = &cpuid->entries[1 + i];
+		unsigned int words[4] = { e->eax, e->ebx, e->ecx, e->edx };
+
+		memcpy(guest_brand + 16 * i, words, 16);
+	}
+	g_assert_cmpuint(cpuid->nent, ==, 4);
+	g_assert_cmpstr(guest_brand, ==, host_brand);
+	g_assert_cmpuint(strlen(guest_brand), >, 0);
 	g_free(cpuid);
 }
 
@@ -295,6 +311,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/kvm-cpuid/topology/3", test_topology_3);
 	g_test_add_func("/kvm-cpuid/topology/4", test_topology_4);
 	g_test_add_func("/kvm-cpuid/features", test_features);
-	g_test_add_func("/kvm-cpuid/removed-at-end", test_removed_at_end);
+	g_test_add_func("/kvm-cpuid/brand-string", test_brand_string);
 	return g_test_run();
 }
