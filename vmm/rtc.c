@@ -29,6 +29,7 @@ enum {
 #define REG_B_DM_BINARY	0x04
 #define REG_B_24H	0x02
 #define REG_B_DEFAULT	REG_B_24H
+#define REG_B_INTERRUPT_ENABLES	0x78	/* PIE, AIE, UIE, SQWE */
 #define REG_D_VRT	0x80	/* valid RAM and time: the battery is fine */
 #define INDEX_MASK	0x7f
 
@@ -141,13 +142,20 @@ static bool update_in_progress(const struct rtc *rtc)
 	return us_into_second >= G_USEC_PER_SEC - UIP_WINDOW_US;
 }
 
+static void rtc_power_on(struct rtc *rtc)
+{
+	rtc->cmos[RTC_REG_A] = REG_A_DEFAULT;
+	rtc->cmos[RTC_REG_B] = REG_B_DEFAULT;
+	rtc->cmos[RTC_REG_D] = REG_D_VRT;
+}
+
 struct rtc *rtc_new(void)
 {
 	struct rtc *rtc = g_new0(struct rtc, 1);
 
 	g_mutex_init(&rtc->lock);
 	rtc->now_us = host_now_us;
-	rtc_reset(rtc);
+	rtc_power_on(rtc);
 	return rtc;
 }
 
@@ -159,12 +167,13 @@ void rtc_free(struct rtc *rtc)
 	g_free(rtc);
 }
 
+/* The chip's RESET pin (the machine reset) clears the interrupt enables and
+ * flags; the battery keeps the time and the data format (MC146818A, "RESET"). */
 void rtc_reset(struct rtc *rtc)
 {
 	g_mutex_lock(&rtc->lock);
 	rtc->index = 0;
-	rtc->cmos[RTC_REG_A] = REG_A_DEFAULT;
-	rtc->cmos[RTC_REG_B] = REG_B_DEFAULT;
+	rtc->cmos[RTC_REG_B] &= (uint8_t)~REG_B_INTERRUPT_ENABLES;
 	rtc->cmos[RTC_REG_C] = 0;
 	rtc->cmos[RTC_REG_D] = REG_D_VRT;
 	g_mutex_unlock(&rtc->lock);

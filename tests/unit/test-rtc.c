@@ -313,6 +313,20 @@ static void test_memory_fields(void)
 	}
 }
 
+static void test_reset_keeps_format(void)
+{
+	struct rtc *rtc = new_rtc(utc_us(2024, 5, 5, 15, 5, 5, 0));
+
+	/* The guest chose binary 12-hour and enabled update interrupts. */
+	cmos_write(rtc, REG_B, B_DM | 0x10);
+	rtc_reset(rtc);
+	/* A machine reset does not touch the battery-backed format... */
+	g_assert_cmphex(cmos_read(rtc, REG_B), ==, B_DM);
+	/* ...so the hour still reads 3 PM in binary 12-hour form. */
+	g_assert_cmphex(cmos_read(rtc, HOUR), ==, 0x80 | 3);
+	rtc_free(rtc);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -326,5 +340,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/rtc/status-registers", test_status_registers);
 	g_test_add_func("/rtc/index-port", test_index_port);
 	g_test_add_func("/rtc/memory-fields", test_memory_fields);
+	g_test_add_func("/rtc/reset-keeps-format", test_reset_keeps_format);
 	return g_test_run();
 }
