@@ -13,12 +13,29 @@
  * userspace interrupt controllers).  The machine drives every accelerator
  * through this table only.
  *
- * An accelerator handles port I/O and MMIO by calling the machine's buses
- * (machine_pio_bus()/machine_mmio_bus()); vcpu_run() returns to the machine
- * only for lifecycle events.
+ * An accelerator handles port I/O and MMIO by calling the buses it is given;
+ * vcpu_run() returns only for lifecycle events.  It knows nothing of
+ * struct machine, so tools (the differential CPU tester) can drive any
+ * accelerator over their own memory and buses.
  */
-struct machine;
-struct vcpu;
+#include "bus.h"
+#include "guest_memory.h"
+
+/* A vCPU as the accelerator sees it. */
+struct vcpu {
+	void *owner;			/* the machine or tool running it */
+	unsigned int index;		/* also its APIC ID; 0 is the boot CPU */
+	GThread *thread;
+	void *accel_state;		/* owned by the accelerator */
+};
+
+/* What an accelerator runs on; it must outlive the VM. */
+struct accel_env {
+	const struct guest_memory *mem;
+	struct bus *pio;
+	struct bus *mmio;
+	unsigned int nr_cpus;
+};
 
 enum vcpu_exit {
 	VCPU_EXIT_KICKED,	/* vcpu_kick() was called, or a request is pending */
@@ -30,7 +47,7 @@ struct accel_ops {
 	const char *name;
 
 	/* Creates the VM: guest memory, interrupt controllers, timers. */
-	void *(*vm_create)(struct machine *machine, GError **error);
+	void *(*vm_create)(const struct accel_env *env, GError **error);
 	void (*vm_destroy)(void *vm);
 
 	/* Called on the vCPU's own thread; vcpu->index 0 is the boot CPU. */
@@ -38,6 +55,8 @@ struct accel_ops {
 	void (*vcpu_destroy)(void *vcpu_state);
 	bool (*vcpu_set_state)(void *vcpu_state, const struct x86_cpu_state *state,
 			       GError **error);
+	/* The full architectural state, FPU/SSE and MSRs included. */
+	bool (*vcpu_get_state)(void *vcpu_state, struct x86_cpu_state *state, GError **error);
 	enum vcpu_exit (*vcpu_run)(void *vcpu_state, GError **error);
 	/* From any thread: make vcpu_run() return VCPU_EXIT_KICKED soon. */
 	void (*vcpu_kick)(void *vcpu_state);

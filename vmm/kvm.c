@@ -20,14 +20,13 @@
 #include "kvm_cpuid.h"
 #include "layout.h"
 #include "log.h"
-#include "machine.h"
 
 #define KVM_DEFAULT_DEVICE	"/dev/kvm"
 #define KVM_KICK_SIGNAL		SIGUSR1
 #define KVM_MAX_CPUID_ENTRIES	256
 
 struct kvm_vm {
-	struct machine *machine;
+	struct accel_env env;
 	int kvm_fd;
 	int vm_fd;
 	int run_size;
@@ -210,22 +209,22 @@ static void kvm_vm_destroy(void *opaque)
 	g_free(vm);
 }
 
-static void *kvm_vm_create(struct machine *machine, GError **error)
+static void *kvm_vm_create(const struct accel_env *env, GError **error)
 {
 	struct kvm_vm *vm = g_new0(struct kvm_vm, 1);
-	const struct guest_memory *mem = machine_memory(machine);
+	const struct guest_memory *mem = env->mem;
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 	uint64_t identity_map = LAYOUT_KVM_IDENTITY_MAP_ADDR;
 	int max_vcpus;
 
-	vm->machine = machine;
+	vm->env = *env;
 	vm->vm_fd = -1;
 	if (!open_kvm(&vm->kvm_fd, error))
 		goto fail_no_fd;
 	if (!check_capabilities(vm->kvm_fd, error))
 		goto fail;
 	max_vcpus = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
-	if (max_vcpus > 0 && machine_nr_cpus(machine) > (unsigned int)max_vcpus) {
+	if (max_vcpus > 0 && env->nr_cpus > (unsigned int)max_vcpus) {
 		g_set_error(error, VESSEL_ERROR, VESSEL_ERROR_INVALID_ARGUMENT,
 			    "KVM on this computer runs at most %d vCPUs per machine; use --cpus %d or fewer",
 			    max_vcpus, max_vcpus);
@@ -330,7 +329,7 @@ static void *kvm_vcpu_create(void *vm_opaque, struct vcpu *vcpu, GError **error)
 			    "cannot map the KVM area of vCPU %u: %s", vcpu->index, g_strerror(errno));
 		goto fail;
 	}
-	kvm_cpuid_filter(cpuid, vcpu->index, machine_nr_cpus(vm->machine), vm->tsc_deadline);
+	kvm_cpuid_filter(cpuid, vcpu->index, vm->env.nr_cpus, vm->tsc_deadline);
 	if (ioctl(cpu->fd, KVM_SET_CPUID2, cpuid) < 0) {
 		g_set_error(error, VESSEL_ERROR, VESSEL_ERROR_NO_ACCEL,
 			    "KVM refused the CPUID of vCPU %u: %s", vcpu->index, g_strerror(errno));
@@ -356,11 +355,39 @@ static void to_kvm_segment(struct kvm_segment *k, const struct x86_segment *s)
 	};
 }
 
-static bool kvm_vcpu_set_state(void *opaque, const struct x86_cpu_state *state, GError **error)
+static struct x86_segment from_kvm_segment(const struct kvm_segment *k)
 {
-	struct kvm_vcpu *cpu = opaque;
-	struct kvm_sregs sregs;
-	struct kvm_regs regs = {
+	return (struct x86_segment){
+		.base = k->base, .limit = k->limit, .selector = k->selector, .type = k->type,
+		.present = k->present, .dpl = k->dpl, .db = k->db, .s = k->s, .l = k->l,
+		.g = k->g, .avl = k->avl, .unusable = k->unusable,
+	};
+}
+
+/* The MSRs of struct x86_msrs, in its field order (Intel SDM Vol. 4). */
+static const uint32_t state_msr_index[] = {
+	0xc0000081,	/* STAR */
+	0xc0000082,	/* LSTAR */
+	0xc0000083,	/* CSTAR */
+	0xc0000084,	/* SFMASK */
+	0xc0000102,	/* KERNEL_GS_BASE */
+	0x00000174,	/* SYSENTER_CS */
+	0x00000175,	/* SYSENTER_ESP */
+	0x00000176,	/* SYSENTER_EIP */
+	0xc0000103,	/* TSC_AUX */
+	0x00000277,	/* PAT */
+};
+#define NR_STATE_MSRS G_N_ELEMENTS(state_msr_index)
+G_STATIC_ASSERT(sizeof(struct x86_msrs) == NR_STATE_MSRS * sizeof(uint64_t));
+
+struct kvm_state_msrs {
+	struct kvm_msrs header;
+	struct kvm_msr_entry entries[NR_STATE_MSRS];
+};
+
+static void gprs_to_kvm(struct kvm_regs *regs, const struct x86_cpu_state *state)
+{
+	*regs = (struct kvm_regs){
 		.rax = state->gpr[X86_RAX], .rbx = state->gpr[X86_RBX], .rcx = state->gpr[X86_RCX],
 		.rdx = state->gpr[X86_RDX], .rsi = state->gpr[X86_RSI], .rdi = state->gpr[X86_RDI],
 		.rsp = state->gpr[X86_RSP], .rbp = state->gpr[X86_RBP], .r8 = state->gpr[X86_R8],
@@ -368,6 +395,66 @@ static bool kvm_vcpu_set_state(void *opaque, const struct x86_cpu_state *state, 
 		.r12 = state->gpr[X86_R12], .r13 = state->gpr[X86_R13], .r14 = state->gpr[X86_R14],
 		.r15 = state->gpr[X86_R15], .rip = state->rip, .rflags = state->rflags,
 	};
+}
+
+static void gprs_from_kvm(struct x86_cpu_state *state, const struct kvm_regs *regs)
+{
+	uint64_t gpr[X86_NR_GPRS] = {
+		[X86_RAX] = regs->rax, [X86_RCX] = regs->rcx, [X86_RDX] = regs->rdx,
+		[X86_RBX] = regs->rbx, [X86_RSP] = regs->rsp, [X86_RBP] = regs->rbp,
+		[X86_RSI] = regs->rsi, [X86_RDI] = regs->rdi, [X86_R8] = regs->r8,
+		[X86_R9] = regs->r9, [X86_R10] = regs->r10, [X86_R11] = regs->r11,
+		[X86_R12] = regs->r12, [X86_R13] = regs->r13, [X86_R14] = regs->r14,
+		[X86_R15] = regs->r15,
+	};
+
+	memcpy(state->gpr, gpr, sizeof(gpr));
+	state->rip = regs->rip;
+	state->rflags = regs->rflags;
+}
+
+static void fpu_to_kvm(struct kvm_fpu *fpu, const struct x86_fxsave *fx)
+{
+	memset(fpu, 0, sizeof(*fpu));
+	memcpy(fpu->fpr, fx->st, sizeof(fpu->fpr));
+	fpu->fcw = fx->fcw;
+	fpu->fsw = fx->fsw;
+	fpu->ftwx = fx->ftw;
+	fpu->last_opcode = fx->fop;
+	fpu->last_ip = fx->fip;
+	fpu->last_dp = fx->fdp;
+	memcpy(fpu->xmm, fx->xmm, sizeof(fpu->xmm));
+	fpu->mxcsr = fx->mxcsr;
+}
+
+static void fpu_from_kvm(struct x86_fxsave *fx, const struct kvm_fpu *fpu)
+{
+	memset(fx, 0, sizeof(*fx));
+	memcpy(fx->st, fpu->fpr, sizeof(fx->st));
+	fx->fcw = fpu->fcw;
+	fx->fsw = fpu->fsw;
+	fx->ftw = fpu->ftwx;
+	fx->fop = fpu->last_opcode;
+	fx->fip = fpu->last_ip;
+	fx->fdp = fpu->last_dp;
+	memcpy(fx->xmm, fpu->xmm, sizeof(fx->xmm));
+	fx->mxcsr = fpu->mxcsr;
+	fx->mxcsr_mask = 0xffff;
+}
+
+static bool kvm_vcpu_set_state(void *opaque, const struct x86_cpu_state *state, GError **error)
+{
+	struct kvm_vcpu *cpu = opaque;
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	struct kvm_fpu fpu;
+	struct kvm_state_msrs msrs = { .header.nmsrs = NR_STATE_MSRS };
+	const uint64_t *msr_values = (const uint64_t *)&state->msr;
+
+	gprs_to_kvm(&regs, state);
+	fpu_to_kvm(&fpu, &state->fpu);
+	for (unsigned int i = 0; i < NR_STATE_MSRS; i++)
+		msrs.entries[i] = (struct kvm_msr_entry){ .index = state_msr_index[i], .data = msr_values[i] };
 
 	/* Start from KVM's own values so fields we do not model (APIC base) stay. */
 	if (ioctl(cpu->fd, KVM_GET_SREGS, &sregs) < 0)
@@ -386,20 +473,70 @@ static bool kvm_vcpu_set_state(void *opaque, const struct x86_cpu_state *state, 
 	sregs.cr2 = state->cr2;
 	sregs.cr3 = state->cr3;
 	sregs.cr4 = state->cr4;
+	sregs.cr8 = state->cr8;
 	sregs.efer = state->efer;
-	if (ioctl(cpu->fd, KVM_SET_SREGS, &sregs) < 0 || ioctl(cpu->fd, KVM_SET_REGS, &regs) < 0)
+	if (ioctl(cpu->fd, KVM_SET_SREGS, &sregs) < 0 || ioctl(cpu->fd, KVM_SET_REGS, &regs) < 0 ||
+	    ioctl(cpu->fd, KVM_SET_FPU, &fpu) < 0)
 		goto fail;
+	if (ioctl(cpu->fd, KVM_SET_MSRS, &msrs) != (int)NR_STATE_MSRS) {
+		g_set_error(error, VESSEL_ERROR, VESSEL_ERROR_FAILED,
+			    "KVM refused the MSRs of vCPU %u", cpu->vcpu->index);
+		return false;
+	}
 	return true;
 fail:
 	g_set_error(error, VESSEL_ERROR, VESSEL_ERROR_FAILED,
-		    "KVM refused the boot state of vCPU %u: %s", cpu->vcpu->index, g_strerror(errno));
+		    "KVM refused the state of vCPU %u: %s", cpu->vcpu->index, g_strerror(errno));
 	return false;
+}
+
+static bool kvm_vcpu_get_state(void *opaque, struct x86_cpu_state *state, GError **error)
+{
+	struct kvm_vcpu *cpu = opaque;
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	struct kvm_fpu fpu;
+	struct kvm_state_msrs msrs = { .header.nmsrs = NR_STATE_MSRS };
+	uint64_t *msr_values = (uint64_t *)&state->msr;
+
+	for (unsigned int i = 0; i < NR_STATE_MSRS; i++)
+		msrs.entries[i].index = state_msr_index[i];
+	if (ioctl(cpu->fd, KVM_GET_REGS, &regs) < 0 || ioctl(cpu->fd, KVM_GET_SREGS, &sregs) < 0 ||
+	    ioctl(cpu->fd, KVM_GET_FPU, &fpu) < 0 ||
+	    ioctl(cpu->fd, KVM_GET_MSRS, &msrs) != (int)NR_STATE_MSRS) {
+		g_set_error(error, VESSEL_ERROR, VESSEL_ERROR_FAILED,
+			    "cannot read the state of vCPU %u from KVM: %s", cpu->vcpu->index,
+			    g_strerror(errno));
+		return false;
+	}
+	memset(state, 0, sizeof(*state));
+	gprs_from_kvm(state, &regs);
+	state->cs = from_kvm_segment(&sregs.cs);
+	state->ds = from_kvm_segment(&sregs.ds);
+	state->es = from_kvm_segment(&sregs.es);
+	state->fs = from_kvm_segment(&sregs.fs);
+	state->gs = from_kvm_segment(&sregs.gs);
+	state->ss = from_kvm_segment(&sregs.ss);
+	state->tr = from_kvm_segment(&sregs.tr);
+	state->ldt = from_kvm_segment(&sregs.ldt);
+	state->gdt = (struct x86_table_register){ sregs.gdt.base, sregs.gdt.limit };
+	state->idt = (struct x86_table_register){ sregs.idt.base, sregs.idt.limit };
+	state->cr0 = sregs.cr0;
+	state->cr2 = sregs.cr2;
+	state->cr3 = sregs.cr3;
+	state->cr4 = sregs.cr4;
+	state->cr8 = sregs.cr8;
+	state->efer = sregs.efer;
+	fpu_from_kvm(&state->fpu, &fpu);
+	for (unsigned int i = 0; i < NR_STATE_MSRS; i++)
+		msr_values[i] = msrs.entries[i].data;
+	return true;
 }
 
 static void handle_io(struct kvm_vcpu *cpu)
 {
 	struct kvm_run *run = cpu->run;
-	struct bus *pio = machine_pio_bus(cpu->vm->machine);
+	struct bus *pio = cpu->vm->env.pio;
 	uint8_t *data = (uint8_t *)run + run->io.data_offset;
 	unsigned int size = run->io.size;
 
@@ -421,7 +558,7 @@ static void handle_io(struct kvm_vcpu *cpu)
 static void handle_mmio(struct kvm_vcpu *cpu)
 {
 	struct kvm_run *run = cpu->run;
-	struct bus *mmio = machine_mmio_bus(cpu->vm->machine);
+	struct bus *mmio = cpu->vm->env.mmio;
 	unsigned int len = run->mmio.len;
 	uint64_t value;
 
@@ -532,6 +669,7 @@ const struct accel_ops kvm_accel_ops = {
 	.vcpu_create = kvm_vcpu_create,
 	.vcpu_destroy = kvm_vcpu_destroy,
 	.vcpu_set_state = kvm_vcpu_set_state,
+	.vcpu_get_state = kvm_vcpu_get_state,
 	.vcpu_run = kvm_vcpu_run,
 	.vcpu_kick = kvm_vcpu_kick,
 	.set_irq = kvm_set_irq,

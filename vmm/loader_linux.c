@@ -468,7 +468,8 @@ bool loader_linux_load(const struct guest_memory *mem, const struct boot_config 
 		return false;
 
 	/* "64-bit Boot Protocol": 64-bit mode, paging on, interrupts off. */
-	memset(cpu, 0, sizeof(*cpu));
+	/* Power-on state first (FPU, MXCSR, PAT), then the protocol's entry state. */
+	x86_cpu_state_init_reset(cpu);
 	if (!loader_setup_boot_segments(mem, true, cpu, error))
 		return false;
 	cpu->cr0 = X86_CR0_PE | X86_CR0_ET | X86_CR0_NE | X86_CR0_PG;

@@ -703,7 +703,8 @@ bool loader_multiboot_load(const struct guest_memory *mem, const struct boot_con
 	 * segments, PG off and PE on, IF and VM clear; everything else undefined,
 	 * zero here.  A20 is always on in this machine.
 	 */
-	memset(cpu, 0, sizeof(*cpu));
+	/* Power-on state first (FPU, MXCSR, PAT), then the protocol's entry state. */
+	x86_cpu_state_init_reset(cpu);
 	if (!loader_setup_boot_segments(mem, false, cpu, error))
 		return false;
 	cpu->cr0 = X86_CR0_PE | X86_CR0_ET;

@@ -21,6 +21,7 @@ struct machine {
 	struct bus pio, mmio;
 
 	const struct accel_ops *accel;
+	struct accel_env accel_env;
 	void *vm;			/* NULL between a reset's teardown and the next boot */
 	GRWLock vm_lock;		/* readers: set_irq from any thread */
 
@@ -89,24 +90,9 @@ void machine_config_clear(struct machine_config *config)
 	memset(config, 0, sizeof(*config));
 }
 
-struct bus *machine_pio_bus(struct machine *m)
-{
-	return &m->pio;
-}
-
-struct bus *machine_mmio_bus(struct machine *m)
-{
-	return &m->mmio;
-}
-
 const struct guest_memory *machine_memory(struct machine *m)
 {
 	return &m->mem;
-}
-
-unsigned int machine_nr_cpus(struct machine *m)
-{
-	return m->nr_cpus;
 }
 
 const char *machine_accel_name(struct machine *m)
@@ -298,7 +284,7 @@ static void vcpu_loop(struct machine *m, struct vcpu *vcpu)
 static gpointer vcpu_thread(gpointer data)
 {
 	struct vcpu *vcpu = data;
-	struct machine *m = vcpu->machine;
+	struct machine *m = vcpu->owner;
 	GError *error = NULL;
 	void *state = m->accel->vcpu_create(m->vm, vcpu, &error);
 	bool run;
@@ -355,7 +341,7 @@ static bool start_vcpus(struct machine *m, GError **error)
 		struct vcpu *vcpu = &m->vcpus[i];
 		g_autofree char *name = g_strdup_printf("vcpu%u", i);
 
-		vcpu->machine = m;
+		vcpu->owner = m;
 		vcpu->index = i;
 		vcpu->thread = g_thread_try_new(name, vcpu_thread, vcpu, error);
 		if (!vcpu->thread) {
@@ -408,7 +394,7 @@ int machine_run(struct machine *m, GError **error)
 		bool ok = true;
 
 		if (!m->vm) {
-			void *vm = m->accel->vm_create(m, error);
+			void *vm = m->accel->vm_create(&m->accel_env, error);
 
 			if (!vm)
 				return -1;
@@ -530,7 +516,7 @@ static const struct accel_ops *choose_accel(struct machine *m, GError **error)
 			    "the software CPU (--accel tcg) is not available in this version of vessel-vmm yet; use --accel kvm");
 		return NULL;
 	}
-	vm = kvm_accel_ops.vm_create(m, &kvm_error);
+	vm = kvm_accel_ops.vm_create(&m->accel_env, &kvm_error);
 	if (vm) {
 		m->vm = vm;
 		if (config->accel == ACCEL_CHOICE_AUTO)
@@ -578,6 +564,9 @@ struct machine *machine_new(const struct machine_config *config, int serial_out_
 	}
 	if (!guest_memory_init(&m->mem, config->ram_size_bytes, error))
 		goto fail;
+	m->accel_env = (struct accel_env){
+		.mem = &m->mem, .pio = &m->pio, .mmio = &m->mmio, .nr_cpus = m->nr_cpus,
+	};
 	if (!register_devices(m, serial_out_fd, error) || !fill_fw_cfg(m, error))
 		goto fail;
 	/* Load before anything starts, so a bad kernel fails fast and clearly. */

@@ -97,19 +97,7 @@ enum machine_status machine_get_status(struct machine *machine);
 /* Host input to the guest's COM1. Returns the bytes taken (retry the rest). */
 size_t machine_serial_input(struct machine *machine, const uint8_t *data, size_t len);
 
-/* Used by accelerators. */
-struct bus *machine_pio_bus(struct machine *machine);
-struct bus *machine_mmio_bus(struct machine *machine);
 const struct guest_memory *machine_memory(struct machine *machine);
-unsigned int machine_nr_cpus(struct machine *machine);
 const char *machine_accel_name(struct machine *machine);
-
-/* A vCPU as the accelerator sees it. */
-struct vcpu {
-	struct machine *machine;
-	unsigned int index;		/* also its APIC ID */
-	GThread *thread;
-	void *accel_state;		/* owned by the accelerator */
-};
 
 #endif

@@ -24,6 +24,10 @@ void x86_cpu_state_init_reset(struct x86_cpu_state *state)
 	state->ldt = (struct x86_segment){ .limit = 0xffff, .type = X86_SEG_TYPE_LDT, .present = true };
 	state->tr = (struct x86_segment){ .limit = 0xffff, .type = X86_SEG_TYPE_TSS_BUSY, .present = true };
 	state->cr0 = X86_CR0_ET | (1ULL << 30) /* CD */ | (1ULL << 29) /* NW */;
+	state->fpu.fcw = X86_FCW_DEFAULT;
+	state->fpu.mxcsr = X86_MXCSR_DEFAULT;
+	state->fpu.mxcsr_mask = 0xffff;
+	state->msr.pat = X86_PAT_DEFAULT;
 }
 
 struct x86_segment x86_flat_segment(uint16_t selector, uint8_t type, bool code64)

@@ -2,6 +2,7 @@
 #ifndef VESSEL_VMM_X86_STATE_H
 #define VESSEL_VMM_X86_STATE_H
 
+#include <glib.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -31,13 +32,45 @@ struct x86_table_register {
 	uint16_t limit;
 };
 
+/* x87, MMX and SSE state in the FXSAVE layout (Intel SDM Vol. 1 §10.5.1). */
+struct x86_fxsave {
+	uint16_t fcw;
+	uint16_t fsw;
+	uint8_t ftw;			/* abridged: one bit per register, 1 = valid */
+	uint8_t reserved0;
+	uint16_t fop;
+	uint64_t fip;			/* 64-bit layout (REX.W FXSAVE) */
+	uint64_t fdp;
+	uint32_t mxcsr;
+	uint32_t mxcsr_mask;
+	uint8_t st[8][16];		/* ST0-ST7 / MM0-MM7, 80 bits each + padding */
+	uint8_t xmm[16][16];
+	uint8_t reserved1[96];
+} __attribute__((packed, aligned(16)));
+G_STATIC_ASSERT(sizeof(struct x86_fxsave) == 512);
+
+/* The MSRs a 64-bit OS programs for system calls and segment bases. */
+struct x86_msrs {
+	uint64_t star, lstar, cstar, sfmask;
+	uint64_t kernel_gs_base;
+	uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
+	uint64_t tsc_aux;
+	uint64_t pat;
+};
+
 struct x86_cpu_state {
 	uint64_t gpr[X86_NR_GPRS];
 	uint64_t rip, rflags;
 	struct x86_segment cs, ds, es, fs, gs, ss, tr, ldt;
 	struct x86_table_register gdt, idt;
-	uint64_t cr0, cr2, cr3, cr4, efer;
+	uint64_t cr0, cr2, cr3, cr4, cr8, efer;
+	struct x86_fxsave fpu;
+	struct x86_msrs msr;
 };
+
+#define X86_FCW_DEFAULT		0x037f	/* after FNINIT / RESET: all exceptions masked */
+#define X86_MXCSR_DEFAULT	0x1f80
+#define X86_PAT_DEFAULT		0x0007040600070406ULL
 
 #define X86_CR0_PE	(1ULL << 0)
 #define X86_CR0_MP	(1ULL << 1)
