@@ -11,6 +11,10 @@ Input is sent line by line on cue: the k-th --stdin text is written when the
 guest's output contains the --prompt marker for the k-th time, so nothing is
 typed before the guest is listening.
 
+For guests that must see exactly the command line they were given
+(linux-entry), --cmdline-length pads it to a given length and
+--cmdline-check appends a word with its hash.
+
 Exit status of this script: 0 if every expectation held, 1 otherwise.
 """
 
@@ -27,6 +31,13 @@ import time
 PASS_STATUS = 65   # guest wrote 0x20 to the test-exit port
 FW_CFG_TEST_FILE = "name=opt/vessel/test,string=hello-fw-cfg"
 DEFAULT_PROMPT = "input> "
+# --cmdline-check: FNV-1a, 64-bit, over the UTF-8 bytes of the line.
+FNV64_OFFSET = 0xcbf29ce484222325
+FNV64_PRIME = 0x100000001b3
+CMDLINE_CHECK_WORD = " cmdline_fnv="
+CMDLINE_CHECK_LEN = len(CMDLINE_CHECK_WORD) + 16
+# --cmdline-length pads with one word of these (no spaces, some punctuation).
+PAD_CHARS = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_.,:/+%@"
 
 
 def unescape(text):
@@ -45,10 +56,43 @@ def unescape(text):
     return "".join(out)
 
 
+def fnv1a64(data):
+    h = FNV64_OFFSET
+    for byte in data:
+        h = ((h ^ byte) * FNV64_PRIME) & 0xffffffffffffffff
+    return h
+
+
+def build_cmdline(opts):
+    """The guest's command line: --cmdline with {epoch} and {initrd_size}
+    filled in, padded to --cmdline-length, then the --cmdline-check word."""
+    cmdline = opts.cmdline.replace("{epoch}", str(int(time.time())))
+    if "{initrd_size}" in cmdline:
+        if not opts.initrd:
+            raise ValueError("{initrd_size} needs --initrd")
+        cmdline = cmdline.replace("{initrd_size}",
+                                  str(os.path.getsize(opts.initrd)))
+    if opts.cmdline_length is not None:
+        check = CMDLINE_CHECK_LEN if opts.cmdline_check else 0
+        missing = opts.cmdline_length - len(cmdline.encode()) - check
+        prefix = " pad=" if cmdline else "pad="
+        if missing < len(prefix):
+            raise ValueError(f"--cmdline-length {opts.cmdline_length} is "
+                             f"too short for the command line")
+        pad = (PAD_CHARS * (missing // len(PAD_CHARS) + 1))
+        cmdline += prefix + pad[:missing - len(prefix)]
+    if opts.cmdline_check:
+        digest = fnv1a64(cmdline.encode())
+        cmdline += f"{CMDLINE_CHECK_WORD}{digest:016x}"
+    return cmdline
+
+
 def vessel_command(opts, cmdline):
     cmd = [opts.vmm, "--accel", opts.accel, "--memory", opts.memory,
            "--cpus", str(opts.cpus), "--kernel", opts.guest,
            "--cmdline", cmdline, "--serial", "stdio", "--display", "none"]
+    if opts.initrd:
+        cmd += ["--initrd", opts.initrd]
     if not opts.reboot:
         cmd.append("--no-reboot")
     cmd += ["--fw-cfg", FW_CFG_TEST_FILE]
@@ -64,6 +108,8 @@ def qemu_command(opts, cmdline):
            "-smp", smp, "-kernel", opts.guest,
            "-append", cmdline, "-serial", "stdio", "-display", "none",
            "-monitor", "none", "-nodefaults"]
+    if opts.initrd:
+        cmd += ["-initrd", opts.initrd]
     if not opts.reboot:
         cmd.append("-no-reboot")
     cmd += ["-device", "isa-debug-exit,iobase=0xf4,iosize=4",
@@ -149,14 +195,23 @@ def main():
                      help="run on a peer VMM instead (QEMU)")
     ap.add_argument("--qemu", default="qemu-system-x86_64",
                     help="QEMU binary for --peer qemu")
-    ap.add_argument("--guest", required=True, help="guest ELF (multiboot)")
+    ap.add_argument("--guest", required=True,
+                    help="guest kernel (multiboot ELF, or a bzImage)")
     ap.add_argument("--name", help="name in the report (default: file name)")
     ap.add_argument("--accel", default="kvm", help="accelerator (kvm, tcg)")
     ap.add_argument("--cpus", type=int, default=1)
     ap.add_argument("--memory", default="64M")
     ap.add_argument("--cmdline", default="",
                     help="guest command line; {epoch} becomes the current "
-                         "Unix time")
+                         "Unix time, {initrd_size} the size of --initrd")
+    ap.add_argument("--cmdline-length", type=int, metavar="N",
+                    help="pad the command line with a pad=... word to "
+                         "exactly N bytes (counting the --cmdline-check "
+                         "word)")
+    ap.add_argument("--cmdline-check", action="store_true",
+                    help="append ' cmdline_fnv=' and the FNV-1a 64-bit "
+                         "hash (16 hex digits) of the line before it")
+    ap.add_argument("--initrd", help="initrd (Linux) or module (multiboot)")
     ap.add_argument("--stdin", action="append", default=[],
                     help="text to type (backslash escapes allowed), one "
                          "per prompt; repeatable")
@@ -172,6 +227,8 @@ def main():
                     help="regex the serial output must match; repeatable")
     ap.add_argument("--reject", action="append", default=[],
                     help="regex the serial output must not match")
+    ap.add_argument("--expect-stderr", action="append", default=[],
+                    help="regex the VMM's stderr must match; repeatable")
     ap.add_argument("--timeout", type=float, default=30.0,
                     help="seconds before the VMM is killed")
     ap.add_argument("--vmm-arg", action="append", default=[],
@@ -182,7 +239,11 @@ def main():
     opts = ap.parse_args()
 
     name = opts.name or os.path.splitext(os.path.basename(opts.guest))[0]
-    cmdline = opts.cmdline.replace("{epoch}", str(int(time.time())))
+    try:
+        cmdline = build_cmdline(opts)
+    except (ValueError, OSError) as e:
+        print(f"FAIL guest {name}: {e}")
+        return 1
     expects = list(opts.expect)
     rejects = list(opts.reject)
     if opts.expect_status == PASS_STATUS:
@@ -217,6 +278,9 @@ def main():
         if m:
             line = serial[m.start():serial.find("\n", m.start())]
             problems.append(f"serial output has /{rx}/: {line.strip()}")
+    for rx in opts.expect_stderr:
+        if not re.search(rx, stderr, re.MULTILINE):
+            problems.append(f"stderr lacks /{rx}/")
 
     verdict = "FAIL" if problems else "ok"
     # Time to the first serial byte is mostly the VMM and its firmware.

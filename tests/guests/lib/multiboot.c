@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "multiboot.h"
+#include "cmdline.h"
 #include "printf.h"
 #include "string.h"
 
@@ -136,52 +137,12 @@ uint64_t multiboot_ram_above_4g(void)
 	return total;
 }
 
-/* Finds the last word starting with `prefix`; NULL if none. */
-static const char *cmdline_find(const char *prefix, size_t *word_len)
-{
-	const char *s = boot_info.cmdline, *found = NULL;
-	size_t prefix_len = strlen(prefix);
-
-	while (*s) {
-		size_t n = 0;
-
-		while (is_space(*s))
-			s++;
-		while (s[n] && !is_space(s[n]))
-			n++;
-		if (n >= prefix_len && !strncmp(s, prefix, prefix_len)) {
-			found = s;
-			*word_len = n;
-		}
-		s += n;
-	}
-	return found;
-}
-
 bool cmdline_get(const char *key, char *buf, size_t size)
 {
-	char prefix[64];
-	const char *word;
-	size_t len = 0, value_len;
-
-	snprintf(prefix, sizeof(prefix), "%s=", key);
-	word = cmdline_find(prefix, &len);
-	if (!word || !size)
-		return false;
-	value_len = len - strlen(prefix);
-	if (value_len >= size)
-		value_len = size - 1;
-	memcpy(buf, word + strlen(prefix), value_len);
-	buf[value_len] = '\0';
-	return true;
+	return cmdline_find_value(boot_info.cmdline, key, buf, size);
 }
 
 bool cmdline_get_u64(const char *key, uint64_t *value)
 {
-	char buf[32];
-	const char *end;
-
-	if (!cmdline_get(key, buf, sizeof(buf)))
-		return false;
-	return parse_u64(buf, value, &end) && *end == '\0';
+	return cmdline_find_u64(boot_info.cmdline, key, value);
 }

@@ -56,9 +56,8 @@ uint64_t multiboot_ram_total(void);
 uint64_t multiboot_ram_above_4g(void);
 
 /*
- * The command line is whitespace-separated words; key=value words give
- * parameters.  (QEMU puts the kernel's file name first, like GRUB.)
- * cmdline_get copies the value of the last `key=` word into buf.
+ * cmdline_find_value and cmdline_find_u64 (cmdline.h) on the multiboot
+ * command line.  (QEMU puts the kernel's file name first, like GRUB.)
  */
 bool cmdline_get(const char *key, char *buf, size_t size);
 bool cmdline_get_u64(const char *key, uint64_t *value);
