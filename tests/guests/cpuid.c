@@ -7,7 +7,8 @@
  * BSP's initial APIC ID (leaf 1 EBX[31:24]) is 0 and matches the LAPIC ID
  * register; the extended range reaches 0x80000001 and says long mode
  * (EDX[29]) -- we are running in it; a hypervisor leaf 0x40000000 with a
- * vendor signature.  Prints the vendor, brand string and feature words.
+ * vendor signature; a non-empty, printable brand string (leaves
+ * 0x80000002-4).  Prints the vendor, brand string and feature words.
  */
 #include "lib/io.h"
 #include "lib/lapic.h"
@@ -38,6 +39,7 @@ int main(void)
 	uint32_t eax, ebx, ecx, edx, max_leaf, max_ext, max_hv;
 	uint32_t family, model, stepping, apic_id;
 	char vendor[13], hv_vendor[13], brand[49];
+	const char *brand_start;
 
 	cpuid(0, &max_leaf, &ebx, &ecx, &edx);
 	/* Leaf 0 spells the vendor in EBX, EDX, ECX order. */
@@ -95,21 +97,31 @@ int main(void)
 	test_assert(edx & CPUID81_EDX_LM,
 		    "0x80000001 EDX[29] (long mode) is clear, yet we run in it");
 
-	if (max_ext >= 0x80000004) {
-		uint32_t *words = (uint32_t *)brand;
-		const char *b = brand;
+	/*
+	 * The brand string (SDM vol. 2A CPUID, leaves 80000002H-80000004H):
+	 * 48 bytes, NUL-terminated, possibly padded with leading spaces.
+	 * Guests print it (Linux's /proc/cpuinfo "model name"), so a VMM
+	 * should pass the host's on rather than leave it empty.
+	 */
+	test_assert(max_ext >= 0x80000004,
+		    "max extended leaf %#x: no brand string leaves 0x80000002-4",
+		    max_ext);
+	for (uint32_t leaf = 0; leaf < 3; leaf++) {
+		uint32_t *words = (uint32_t *)brand + leaf * 4;
 
-		for (uint32_t leaf = 0; leaf < 3; leaf++)
-			cpuid(0x80000002 + leaf, &words[leaf * 4],
-			      &words[leaf * 4 + 1], &words[leaf * 4 + 2],
-			      &words[leaf * 4 + 3]);
-		brand[48] = '\0';
-		while (*b == ' ')
-			b++;
-		printf("cpuid: brand \"%s\"\n", b);
-	} else {
-		printf("cpuid: no brand string leaves\n");
+		cpuid(0x80000002 + leaf, &words[0], &words[1], &words[2],
+		      &words[3]);
 	}
+	brand[48] = '\0';
+	brand_start = brand;
+	while (*brand_start == ' ')
+		brand_start++;
+	printf("cpuid: brand \"%s\"\n", brand_start);
+	test_assert(*brand_start != '\0', "the brand string is empty");
+	for (const char *c = brand_start; *c; c++)
+		test_assert(*c >= 0x20 && *c < 0x7f,
+			    "the brand string has byte %#x at %zu",
+			    (uint8_t)*c, (size_t)(c - brand));
 
 	/*
 	 * 0x40000000 is the hypervisor range when ECX[31] is set (KVM's
