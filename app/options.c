@@ -194,6 +194,13 @@ static gboolean on_cmdline(const char *option, const char *value, gpointer data,
 	return TRUE;
 }
 
+static gboolean on_guest_decompress(const char *option, const char *value, gpointer data,
+				    GError **error)
+{
+	((struct vmm_options *)data)->machine.guest_decompress = true;
+	return TRUE;
+}
+
 static gboolean on_control(const char *option, const char *value, gpointer data, GError **error)
 {
 	return set_string(&((struct vmm_options *)data)->machine.control_path, option, value, error);
@@ -229,6 +236,9 @@ static const GOptionEntry entries[] = {
 	  "Kernel to boot: a Linux bzImage or a multiboot ELF", "FILE" },
 	{ "initrd", 'i', 0, CALLBACK(on_initrd), "Initial RAM disk for the kernel", "FILE" },
 	{ "cmdline", 0, 0, CALLBACK(on_cmdline), "Kernel command line", "STRING" },
+	{ "guest-decompress", 0, G_OPTION_FLAG_NO_ARG, CALLBACK(on_guest_decompress),
+	  "Let the kernel decompress itself, as firmware-booted kernels do "
+	  "(default: vessel-vmm unpacks a Linux bzImage's kernel first, which is faster)", NULL },
 	{ "serial", 0, 0, CALLBACK(on_serial),
 	  "Where COM1 goes: stdio (default), none, or file:PATH", "BACKEND" },
 	{ "display", 0, 0, CALLBACK(on_display), "Guest display: none (default)", "TYPE" },

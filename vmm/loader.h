@@ -14,7 +14,9 @@
  * and describes the boot CPU's entry state.  Two formats:
  *
  *  - Linux bzImage through the 64-bit boot protocol (loader_linux.c,
- *    Documentation/x86/boot.rst "64-bit Boot Protocol"),
+ *    Documentation/x86/boot.rst "64-bit Boot Protocol"); its compressed
+ *    kernel is normally unpacked on the host (loader_unpack.c) and loaded
+ *    as an ELF (loader_vmlinux.c),
  *  - multiboot v1 ELF32 kernels (loader_multiboot.c, Multiboot Specification
  *    0.6.96 §3), which the test guests use.
  *
@@ -26,6 +28,13 @@ struct boot_config {
 	const char *kernel_path;
 	const char *initrd_path;	/* NULL: no initrd */
 	const char *cmdline;		/* NULL: empty command line */
+	/*
+	 * Linux: copy the bzImage and let its own decompressor unpack the
+	 * kernel in the guest, as firmware-booted kernels do.  By default the
+	 * loader unpacks it on the host when it knows the compression, and
+	 * enters the uncompressed kernel directly (docs/boot.md).
+	 */
+	bool guest_decompress;
 };
 
 struct boot_entry {

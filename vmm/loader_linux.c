@@ -4,8 +4,16 @@
  * "64-bit Boot Protocol"; the zero page is Documentation/x86/zero-page.rst).
  *
  * The kernel's real-mode setup code never runs: we fill the zero page it
- * would have filled, copy the protected-mode part of the bzImage to 1 MiB and
- * start the CPU in 64-bit mode at startup_64 (load address + 0x200).
+ * would have filled and start the CPU in 64-bit mode.  Two ways to place the
+ * kernel:
+ *
+ *  - host-side unpacking (the default): the compressed payload is unpacked
+ *    here and its ELF segments go where they were linked; the CPU starts in
+ *    the uncompressed kernel's startup_64 (arch/x86/kernel/head_64.S), as
+ *    the kernel's decompressor would have jumped there without KASLR;
+ *  - guest-side (config->guest_decompress, or a payload we cannot unpack):
+ *    the protected-mode part of the bzImage goes to 1 MiB and the CPU starts
+ *    at its startup_64 (load address + 0x200), which decompresses the kernel.
  */
 #include "loader.h"
 
@@ -16,6 +24,9 @@
 #include "e820.h"
 #include "error.h"
 #include "layout.h"
+#include "loader_unpack.h"
+#include "loader_vmlinux.h"
+#include "log.h"
 
 #define MIB				((uint64_t)1 << 20)
 #define PAGE_SIZE			((uint64_t)0x1000)
@@ -28,9 +39,11 @@
 #define LINUX_BOOT_FLAG			0xaa55
 #define LINUX_HEADER_MAGIC		0x53726448	/* "HdrS" */
 #define LINUX_PROTOCOL_MIN		0x020c		/* 2.12: xloadflags */
+#define LINUX_PROTOCOL_PAYLOAD		0x0208		/* payload_offset/_length */
 #define LINUX_SECTOR_SIZE		512
 #define LINUX_SETUP_SECTS_DEFAULT	4		/* when setup_sects is 0 */
 #define LINUX_LOADED_HIGH		(1u << 0)	/* loadflags */
+#define LINUX_KASLR_FLAG		(1u << 1)	/* loadflags, kernel-internal */
 #define LINUX_CAN_USE_HEAP		(1u << 7)	/* loadflags */
 #define LINUX_XLF_KERNEL_64		(1u << 0)	/* xloadflags */
 #define LINUX_LOADER_UNDEFINED		0xff		/* type_of_loader */
@@ -193,8 +206,8 @@ struct linux_image {
 	size_t kernel_size;
 	/*
 	 * The compressed kernel inside the protected-mode part (boot.rst,
-	 * "payload_offset"), for unpacking on the host later; NULL when the
-	 * header does not describe one that lies inside the file.
+	 * "payload_offset"), for unpacking on the host; NULL when the header
+	 * does not describe one that lies inside the file.
 	 */
 	const uint8_t *payload;
 	size_t payload_size;
@@ -266,7 +279,8 @@ static bool linux_parse(const char *path, const uint8_t *image, size_t size,
 		return false;
 	}
 
-	if (hdr->payload_length && hdr->payload_offset <= img->kernel_size &&
+	if (hdr->version >= LINUX_PROTOCOL_PAYLOAD && hdr->payload_length &&
+	    hdr->payload_offset <= img->kernel_size &&
 	    hdr->payload_length <= img->kernel_size - hdr->payload_offset) {
 		img->payload = img->kernel + hdr->payload_offset;
 		img->payload_size = hdr->payload_length;
@@ -305,6 +319,86 @@ static bool linux_kernel_end(const struct linux_image *img, uint64_t *end, GErro
 		return false;
 	}
 	*end = MAX(LAYOUT_KERNEL_ADDR + img->kernel_size, runtime_start + hdr->init_size);
+	return true;
+}
+
+/* Guest RAM must hold [start, end): the kernel, its bss and early allocations. */
+static bool linux_check_memory(const struct guest_memory *mem, const char *path, uint64_t start,
+			       uint64_t end, GError **error)
+{
+	uint64_t need_mib = (end + MIB - 1) / MIB;
+
+	if (guest_memory_ptr(mem, start, end - start))
+		return true;
+	g_set_error(error, VESSEL_ERROR, VESSEL_ERROR_INVALID_ARGUMENT,
+		    "the kernel '%s' needs at least %" PRIu64 " MiB of memory; use --memory %" PRIu64 "M or more",
+		    path, need_mib, need_mib);
+	return false;
+}
+
+/* A debug message the first time only: loading repeats on every reset. */
+static void linux_note_guest_decompress(const char *path, const char *why)
+{
+	static gint said;
+
+	if (g_atomic_int_compare_and_exchange(&said, 0, 1))
+		log_debug("kernel '%s': %s; the kernel decompresses itself in the guest", path, why);
+}
+
+/*
+ * Unpacks the payload on the host into *vmlinux.  Returns true with
+ * *unpacked false when the payload is one to leave to the guest: none, or a
+ * compression we do not know or cannot unpack.  A payload we can unpack but
+ * that turns out damaged is an error, with the way out in its message.
+ */
+static bool linux_unpack(const struct linux_image *img, struct vmlinux *vmlinux, bool *unpacked,
+			 GError **error)
+{
+	enum loader_compression format;
+	g_autofree char *why = NULL;
+	int64_t start_us = g_get_monotonic_time();
+	uint8_t *elf;
+	size_t elf_size;
+
+	*unpacked = false;
+	if (!img->payload) {
+		linux_note_guest_decompress(img->path, "its header describes no payload inside the file");
+		return true;
+	}
+	format = loader_compression_detect(img->payload, img->payload_size);
+	if (!loader_compression_supported(format)) {
+		const uint8_t *p = img->payload;
+
+		why = format == LOADER_COMPRESSION_UNKNOWN ?
+		      g_strdup_printf("its payload starts with %02x %02x %02x %02x, no compression vessel-vmm knows",
+				      p[0], img->payload_size > 1 ? p[1] : 0,
+				      img->payload_size > 2 ? p[2] : 0, img->payload_size > 3 ? p[3] : 0) :
+		      g_strdup_printf("vessel-vmm does not unpack %s payloads", loader_compression_name(format));
+		linux_note_guest_decompress(img->path, why);
+		return true;
+	}
+
+	/*
+	 * The kernel build makes init_size cover the unpacked ELF
+	 * (arch/x86/boot/header.S, INIT_SIZE), and the caller has checked
+	 * that init_size fits in guest RAM: the bound for the output.
+	 */
+	elf = loader_unpack(img->path, format, img->payload, img->payload_size, img->hdr.init_size,
+			    &elf_size, error);
+	if (!elf || !loader_vmlinux_parse(img->path, elf, elf_size, vmlinux, error))
+		return false;
+
+	log_debug("kernel '%s': unpacked its %s payload, %zu to %zu bytes, in %.0f ms",
+		  img->path, loader_compression_name(format), img->payload_size, elf_size,
+		  (g_get_monotonic_time() - start_us) / 1000.0);
+	for (unsigned int i = 0; i < vmlinux->segments->len; i++) {
+		const struct vmlinux_segment *seg = &g_array_index(vmlinux->segments, struct vmlinux_segment, i);
+
+		log_debug("kernel segment %u: [0x%08" PRIx64 ", 0x%08" PRIx64 "), 0x%" PRIx64 " bytes from the file, 0x%" PRIx64 " zeroed",
+			  i, seg->paddr, seg->paddr + seg->memsz, seg->filesz, seg->memsz - seg->filesz);
+	}
+	log_debug("kernel entry (startup_64): 0x%08" PRIx64 "; no KASLR", vmlinux->entry);
+	*unpacked = true;
 	return true;
 }
 
@@ -382,6 +476,13 @@ static bool linux_write_boot_params(const struct guest_memory *mem, const struct
 	 */
 	bp->hdr.loadflags &= ~LINUX_CAN_USE_HEAP;
 	bp->hdr.heap_end_ptr = 0;
+	/*
+	 * KASLR_FLAG tells the kernel its decompressor randomized its
+	 * placement (which it then also does to its memory regions).  That
+	 * decompressor clears it first thing; unpacked on the host, the
+	 * kernel was not randomized, and must not be told otherwise.
+	 */
+	bp->hdr.loadflags &= ~LINUX_KASLR_FLAG;
 	bp->hdr.cmd_line_ptr = (uint32_t)LAYOUT_CMDLINE_ADDR;
 	bp->ext_cmd_line_ptr = (uint32_t)(LAYOUT_CMDLINE_ADDR >> 32);
 	bp->hdr.ramdisk_image = (uint32_t)initrd_addr;
@@ -427,7 +528,9 @@ bool loader_linux_load(const struct guest_memory *mem, const struct boot_config 
 	g_autoptr(GBytes) initrd = NULL;
 	struct x86_cpu_state *cpu = &entry->bsp;
 	uint64_t kernel_end, initrd_addr = 0, initrd_size = 0;
+	struct vmlinux vmlinux = { 0 };
 	struct linux_image img;
+	bool unpacked = false, ok = false;
 
 	if (!loader_linux_probe(image, size)) {
 		g_set_error(error, VESSEL_ERROR, VESSEL_ERROR_BAD_IMAGE,
@@ -438,51 +541,71 @@ bool loader_linux_load(const struct guest_memory *mem, const struct boot_config 
 	/* Everything is checked before the first byte goes into guest RAM. */
 	if (!linux_parse(config->kernel_path, image, size, &img, error) ||
 	    !linux_check_cmdline(&img, cmdline, error) ||
-	    !linux_kernel_end(&img, &kernel_end, error))
+	    !linux_kernel_end(&img, &kernel_end, error) ||
+	    !linux_check_memory(mem, img.path, LAYOUT_KERNEL_ADDR, kernel_end, error))
 		return false;
-	if (!guest_memory_ptr(mem, LAYOUT_KERNEL_ADDR, kernel_end - LAYOUT_KERNEL_ADDR)) {
-		uint64_t need_mib = (kernel_end + MIB - 1) / MIB;
-
-		g_set_error(error, VESSEL_ERROR, VESSEL_ERROR_INVALID_ARGUMENT,
-			    "the kernel '%s' needs at least %" PRIu64 " MiB of memory; use --memory %" PRIu64 "M or more",
-			    config->kernel_path, need_mib, need_mib);
-		return false;
+	if (!config->guest_decompress) {
+		if (!linux_unpack(&img, &vmlinux, &unpacked, error))
+			goto out;
+		/*
+		 * Where the decompressor would have run the kernel: its ELF
+		 * segments, bss included, and init_size from its start, which
+		 * also covers what it allocates past _end (early page tables,
+		 * brk) before it reads the memory map (boot.rst, "init_size").
+		 */
+		if (unpacked) {
+			kernel_end = MAX(vmlinux.end, vmlinux.start + img.hdr.init_size);
+			if (!linux_check_memory(mem, img.path, vmlinux.start, kernel_end, error))
+				goto out;
+		}
 	}
 	if (config->initrd_path) {
 		initrd = loader_read_file(config->initrd_path, "initrd", error);
 		if (!initrd)
-			return false;
+			goto out;
 		initrd_size = g_bytes_get_size(initrd);
 		if (!linux_place_initrd(mem, &img, config->initrd_path, initrd_size, kernel_end,
 					&initrd_addr, error))
-			return false;
+			goto out;
 	}
 
-	if (!loader_write_guest(mem, LAYOUT_KERNEL_ADDR, img.kernel, img.kernel_size, "the kernel", error) ||
-	    (initrd && !loader_write_guest(mem, initrd_addr, g_bytes_get_data(initrd, NULL),
+	if (unpacked ? !loader_vmlinux_write(mem, &vmlinux, error) :
+		       !loader_write_guest(mem, LAYOUT_KERNEL_ADDR, img.kernel, img.kernel_size, "the kernel", error))
+		goto out;
+	if ((initrd && !loader_write_guest(mem, initrd_addr, g_bytes_get_data(initrd, NULL),
 					   initrd_size, "the initrd", error)) ||
 	    !loader_write_guest(mem, LAYOUT_CMDLINE_ADDR, cmdline, strlen(cmdline) + 1,
 				"the kernel command line", error) ||
 	    !linux_write_boot_params(mem, &img, image, initrd_addr, initrd_size, error) ||
 	    !linux_write_page_tables(mem, error))
-		return false;
+		goto out;
 
 	/* "64-bit Boot Protocol": 64-bit mode, paging on, interrupts off. */
 	/* Power-on state first (FPU, MXCSR, PAT), then the protocol's entry state. */
 	x86_cpu_state_init_reset(cpu);
 	if (!loader_setup_boot_segments(mem, true, cpu, error))
-		return false;
+		goto out;
 	cpu->cr0 = X86_CR0_PE | X86_CR0_ET | X86_CR0_NE | X86_CR0_PG;
 	cpu->cr3 = LAYOUT_PAGE_TABLES_ADDR;
 	cpu->cr4 = X86_CR4_PAE;
 	cpu->efer = X86_EFER_LME | X86_EFER_LMA;
 	cpu->rflags = X86_RFLAGS_FIXED;
-	cpu->rip = LAYOUT_KERNEL_ADDR + LINUX_ENTRY_64_OFFSET;
+	/*
+	 * The uncompressed kernel's startup_64 is entered in the same state
+	 * as the bzImage's ("We come here either directly from a 64bit
+	 * bootloader, or from arch/x86/boot/compressed/head_64.S"), and finds
+	 * where it runs from RIP; at its link-time address nothing needs
+	 * relocating (docs/boot.md).
+	 */
+	cpu->rip = unpacked ? vmlinux.entry : LAYOUT_KERNEL_ADDR + LINUX_ENTRY_64_OFFSET;
 	cpu->gpr[X86_RSI] = LAYOUT_BOOT_PARAMS_ADDR;
 	/*
 	 * No stack: the protocol defines none and startup_64 sets its own
 	 * before its first push.  Interrupts are off and there is no IDT yet.
 	 */
 	entry->protocol = "linux";
-	return true;
+	ok = true;
+out:
+	loader_vmlinux_clear(&vmlinux);
+	return ok;
 }

@@ -550,6 +550,7 @@ struct machine *machine_new(const struct machine_config *config, int serial_out_
 		.kernel_path = config->kernel_path,
 		.initrd_path = config->initrd_path,
 		.cmdline = config->cmdline,
+		.guest_decompress = config->guest_decompress,
 	};
 
 	if (m->nr_cpus == 0 || m->nr_cpus > MACHINE_MAX_CPUS) {

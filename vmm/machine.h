@@ -48,6 +48,7 @@ struct machine_config {
 	char *kernel_path;
 	char *initrd_path;
 	char *cmdline;
+	bool guest_decompress;		/* struct boot_config */
 	enum serial_backend serial;
 	char *serial_path;		/* SERIAL_BACKEND_FILE */
 	char *control_path;		/* NULL: no control socket */
