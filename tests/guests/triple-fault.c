@@ -109,7 +109,7 @@ static void make_user_page(void)
 {
 	uint64_t *pdpt = (uint64_t *)(boot_pml4[0] & PTE_ADDR_MASK);
 
-	/* U must be set at every level of the walk (SDM vol. 3A §5.11.2). */
+	/* CPL 3 needs U at every level (SDM vol. 3A, "Access Rights"). */
 	boot_pml4[0] |= PTE_U;
 	pdpt[0] |= PTE_U;
 	boot_pd[USER_PAGE >> 21] |= PTE_U;
@@ -178,7 +178,7 @@ int main(void)
 		test_assert(mark->stage == STAGE_UD2,
 			    "the user code did not reach ud2 (stage %lu)",
 			    mark->stage);
-		/* CS.RPL is the CPL (SDM vol. 3A §5.5). */
+		/* CS.RPL is the CPL (SDM vol. 3A, "Privilege Levels"). */
 		test_assert((mark->user_cs & 3) == 3,
 			    "the user code ran with CS %#lx, not at CPL 3",
 			    mark->user_cs);
