@@ -3,12 +3,19 @@
  * Direct kernel boot: synthetic multiboot ELF32, a.out-kludge and bzImage
  * files are written to a temporary directory and loaded into a fresh guest.
  * Offsets here are typed in from the specs (Multiboot 0.6.96 §3, Linux
- * boot.rst and zero-page.rst), independently of the loaders' structs.
+ * boot.rst and zero-page.rst, the System V ABI for ELF64), independently of
+ * the loaders' structs.  bzImages with a compressed ELF64 "vmlinux" are
+ * packed here with the same libraries' compressors.
  */
+#include <bzlib.h>
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <lz4.h>
+#include <lzma.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
 
 #include "e820.h"
 #include "error.h"
@@ -637,7 +644,11 @@ static void test_multiboot_initrd_errors(void)
 
 static uint8_t bz_kernel_byte(size_t i) { return (uint8_t)(i * 31 + 3); }
 
-/* A bzImage as far as the boot protocol can tell: header and a payload. */
+/*
+ * A bzImage as far as the boot protocol can tell: header and a payload.  The
+ * payload's first bytes (03 22 41 60) are no compression's magic, so these
+ * images boot through the bzImage entry, as with --guest-decompress.
+ */
 static GByteArray *bz_image(uint16_t version, uint16_t xloadflags, uint32_t init_size)
 {
 	GByteArray *b = new_image(BZ_SETUP_SIZE + BZ_KERNEL_SIZE);
@@ -687,13 +698,15 @@ static bool translate(const struct guest_memory *mem, uint64_t cr3, uint64_t va,
 	return true;
 }
 
-static void assert_linux_entry(const struct guest_memory *mem, const struct boot_entry *entry)
+/* The 64-bit boot protocol's entry state, entering at `rip`. */
+static void assert_linux_entry_at(const struct guest_memory *mem, const struct boot_entry *entry,
+				  uint64_t rip)
 {
 	const struct x86_cpu_state *cpu = &entry->bsp;
 	uint64_t pa;
 
 	g_assert_cmpstr(entry->protocol, ==, "linux");
-	g_assert_cmphex(cpu->rip, ==, LAYOUT_KERNEL_ADDR + 0x200);
+	g_assert_cmphex(cpu->rip, ==, rip);
 	g_assert_cmphex(cpu->gpr[X86_RSI], ==, LAYOUT_BOOT_PARAMS_ADDR);
 	g_assert_cmphex(cpu->rflags, ==, 0x2);
 	g_assert_cmphex(cpu->cr0 & (X86_CR0_PE | X86_CR0_PG), ==, X86_CR0_PE | X86_CR0_PG);
@@ -791,7 +804,7 @@ static void test_linux_load(void)
 	g_assert_cmpmem(guest_memory_ptr(&mem, initrd_addr, 5000), 5000, initrd, 5000);
 
 	assert_zero_page_e820(&mem);
-	assert_linux_entry(&mem, &entry);
+	assert_linux_entry_at(&mem, &entry, LAYOUT_KERNEL_ADDR + 0x200);
 	guest_memory_destroy(&mem);
 }
 
@@ -812,7 +825,7 @@ static void test_linux_no_initrd(void)
 	g_assert_cmphex(guest_u32(&mem, bp + 0x228), ==, LAYOUT_CMDLINE_ADDR);
 	g_assert_cmphex(guest_u8(&mem, LAYOUT_CMDLINE_ADDR), ==, 0);
 	assert_zero_page_e820(&mem);
-	assert_linux_entry(&mem, &entry);
+	assert_linux_entry_at(&mem, &entry, LAYOUT_KERNEL_ADDR + 0x200);
 	guest_memory_destroy(&mem);
 }
 
@@ -963,6 +976,532 @@ static void test_linux_initrd_errors(void)
 	}
 }
 
+/* ---- Linux: the kernel unpacked on the host ----------------------------- */
+
+/*
+ * A small "vmlinux" laid out like Debian's (readelf -l): text linked at
+ * virtual 0xffffffff81000000 and physical 16 MiB with a physical e_entry
+ * (ENTRY(phys_startup_64)); data with a bss; a per-CPU segment linked at
+ * virtual 0; a PT_NOTE and an empty PT_LOAD, both to be ignored.  The
+ * relocation table the real payload carries after the ELF is stood in for
+ * by VM_RELOCS_SIZE more bytes.
+ */
+#define VM_PHDR(i)	(0x40 + 56 * (i))
+#define VM_NR_PHDRS	5
+#define VM_TEXT_OFF	0x1000
+#define VM_TEXT_ADDR	0x1000000ULL
+#define VM_TEXT_SIZE	0x3000
+#define VM_DATA_OFF	0x4000
+#define VM_DATA_ADDR	0x1200000ULL
+#define VM_DATA_FILESZ	0x1000
+#define VM_DATA_MEMSZ	0x5000
+#define VM_PERCPU_OFF	0x5000
+#define VM_PERCPU_ADDR	(VM_DATA_ADDR + VM_DATA_MEMSZ)	/* adjacent is fine */
+#define VM_PERCPU_SIZE	0x800
+#define VM_END		(VM_PERCPU_ADDR + VM_PERCPU_SIZE)
+#define VM_ELF_SIZE	0x6000
+#define VM_RELOCS_SIZE	0x400
+#define VM_START_KERNEL_MAP 0xffffffff80000000ULL	/* virtual = physical + this */
+#define VM_INIT_SIZE	(8 * MIB)
+
+static const char *const pack_formats[] = { "gzip", "bzip2", "lzma", "xz", "lz4", "zstd" };
+
+static void vm_put_phdr(GByteArray *b, unsigned int i, uint32_t type, uint64_t offset,
+			uint64_t vaddr, uint64_t paddr, uint64_t filesz, uint64_t memsz)
+{
+	put_u32(b, VM_PHDR(i), type);
+	put_u32(b, VM_PHDR(i) + 4, 7);			/* p_flags: RWX */
+	put_u64(b, VM_PHDR(i) + 8, offset);
+	put_u64(b, VM_PHDR(i) + 16, vaddr);
+	put_u64(b, VM_PHDR(i) + 24, paddr);
+	put_u64(b, VM_PHDR(i) + 32, filesz);
+	put_u64(b, VM_PHDR(i) + 40, memsz);
+	put_u64(b, VM_PHDR(i) + 48, 0x200000);		/* p_align */
+}
+
+static GByteArray *vm_elf(void)
+{
+	GByteArray *b = new_image(VM_ELF_SIZE + VM_RELOCS_SIZE);
+	static const uint8_t ident[16] = { 0x7f, 'E', 'L', 'F', 2 /* 64 */, 1 /* LE */, 1 };
+
+	for (size_t i = VM_TEXT_OFF; i < b->len; i++)
+		b->data[i] = (uint8_t)(i * 13 + (i >> 8) + 7);
+	memcpy(b->data, ident, sizeof(ident));
+	put_u16(b, 16, 2);				/* ET_EXEC */
+	put_u16(b, 18, 62);				/* EM_X86_64 */
+	put_u32(b, 20, 1);				/* EV_CURRENT */
+	put_u64(b, 24, VM_TEXT_ADDR);			/* e_entry, physical */
+	put_u64(b, 32, VM_PHDR(0));			/* e_phoff */
+	put_u16(b, 52, 64);				/* e_ehsize */
+	put_u16(b, 54, 56);				/* e_phentsize */
+	put_u16(b, 56, VM_NR_PHDRS);
+	vm_put_phdr(b, 0, 1, VM_TEXT_OFF, VM_TEXT_ADDR + VM_START_KERNEL_MAP, VM_TEXT_ADDR,
+		    VM_TEXT_SIZE, VM_TEXT_SIZE);
+	vm_put_phdr(b, 1, 4, VM_TEXT_OFF + 0x100, VM_TEXT_ADDR + VM_START_KERNEL_MAP + 0x100,
+		    VM_TEXT_ADDR + 0x100, 0x40, 0x40);	/* PT_NOTE */
+	vm_put_phdr(b, 2, 1, VM_DATA_OFF, VM_DATA_ADDR + VM_START_KERNEL_MAP, VM_DATA_ADDR,
+		    VM_DATA_FILESZ, VM_DATA_MEMSZ);
+	vm_put_phdr(b, 3, 1, VM_PERCPU_OFF, 0, VM_PERCPU_ADDR, VM_PERCPU_SIZE, VM_PERCPU_SIZE);
+	vm_put_phdr(b, 4, 1, 0, 0, 0, 0, 0);		/* nothing to load */
+	return b;
+}
+
+static void append_le32(GByteArray *b, uint32_t v)
+{
+	uint8_t le[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
+
+	g_byte_array_append(b, le, sizeof(le));
+}
+
+/*
+ * Compresses as the kernel build does (scripts/Makefile.lib): the stream,
+ * then, for all but gzip (whose trailer already ends with the size), the
+ * unpacked size as 4 little-endian bytes.  xz with the x86 BCJ filter and
+ * CRC32 like scripts/xz_wrap.sh, zstd with its checksum like the zstd tool,
+ * lz4 in the legacy format of "lz4 -l".
+ */
+static GByteArray *pack(const char *format, const uint8_t *data, size_t len)
+{
+	size_t cap = len + len / 2 + 4096;
+	GByteArray *b = new_image(cap);
+	size_t out_len = 0;
+
+	if (!strcmp(format, "gzip")) {
+		z_stream zs = { 0 };
+
+		g_assert_cmpint(deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), ==, Z_OK);
+		zs.next_in = (Bytef *)data;
+		zs.avail_in = (uInt)len;
+		zs.next_out = b->data;
+		zs.avail_out = (uInt)cap;
+		g_assert_cmpint(deflate(&zs, Z_FINISH), ==, Z_STREAM_END);
+		out_len = zs.total_out;
+		deflateEnd(&zs);
+	} else if (!strcmp(format, "bzip2")) {
+		unsigned int n = (unsigned int)cap;
+
+		g_assert_cmpint(BZ2_bzBuffToBuffCompress((char *)b->data, &n, (char *)data, (unsigned int)len, 9, 0, 0),
+				==, BZ_OK);
+		out_len = n;
+	} else if (!strcmp(format, "lzma")) {
+		lzma_stream strm = LZMA_STREAM_INIT;
+		lzma_options_lzma options;
+		lzma_ret ret;
+
+		g_assert_false(lzma_lzma_preset(&options, 9));
+		g_assert_cmpint(lzma_alone_encoder(&strm, &options), ==, LZMA_OK);
+		strm.next_in = data;
+		strm.avail_in = len;
+		strm.next_out = b->data;
+		strm.avail_out = cap;
+		do {
+			ret = lzma_code(&strm, LZMA_FINISH);
+		} while (ret == LZMA_OK);
+		g_assert_cmpint(ret, ==, LZMA_STREAM_END);
+		out_len = strm.total_out;
+		lzma_end(&strm);
+	} else if (!strcmp(format, "xz")) {
+		lzma_options_lzma options;
+		lzma_filter filters[] = {
+			{ .id = LZMA_FILTER_X86 },
+			{ .id = LZMA_FILTER_LZMA2, .options = &options },
+			{ .id = LZMA_VLI_UNKNOWN },
+		};
+
+		g_assert_false(lzma_lzma_preset(&options, 6));
+		g_assert_cmpint(lzma_stream_buffer_encode(filters, LZMA_CHECK_CRC32, NULL, data, len,
+							  b->data, &out_len, cap), ==, LZMA_OK);
+	} else if (!strcmp(format, "lz4")) {
+		int n;
+
+		g_assert_cmpuint(len, <=, 8 * MIB);	/* one legacy block */
+		put_u32(b, 0, 0x184c2102);
+		n = LZ4_compress_default((const char *)data, (char *)b->data + 8, (int)len, (int)cap - 8);
+		g_assert_cmpint(n, >, 0);
+		put_u32(b, 4, (uint32_t)n);
+		out_len = 8 + (size_t)n;
+	} else if (!strcmp(format, "zstd")) {
+		ZSTD_CCtx *cctx = ZSTD_createCCtx();
+		size_t n;
+
+		g_assert_false(ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, 19)));
+		g_assert_false(ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1)));
+		n = ZSTD_compress2(cctx, b->data, cap, data, len);
+		g_assert_false(ZSTD_isError(n));
+		out_len = n;
+		ZSTD_freeCCtx(cctx);
+	} else {
+		g_assert_not_reached();
+	}
+	g_byte_array_set_size(b, (guint)out_len);
+	if (strcmp(format, "gzip"))
+		append_le32(b, (uint32_t)len);
+	return b;
+}
+
+/* bz_image() with `payload` after 0x3000 bytes of "decompressor". */
+static GByteArray *bz_payload_image(const GByteArray *payload, uint32_t init_size)
+{
+	static const uint8_t zero[16];
+	GByteArray *b = bz_image(0x020f, 0x3, init_size);
+
+	put_u32(b, 0x248, BZ_KERNEL_SIZE);		/* payload_offset */
+	put_u32(b, 0x24c, payload->len);		/* payload_length */
+	g_byte_array_append(b, payload->data, payload->len);
+	g_byte_array_append(b, zero, (16 - (b->len - BZ_SETUP_SIZE) % 16) % 16);
+	put_u32(b, 0x1f4, (b->len - BZ_SETUP_SIZE) / 16);	/* syssize */
+	return b;
+}
+
+static char *write_packed_kernel(const char *name, const char *format, const GByteArray *elf,
+				 uint32_t init_size)
+{
+	g_autoptr(GByteArray) payload = pack(format, elf->data, elf->len);
+	g_autoptr(GByteArray) image = bz_payload_image(payload, init_size);
+
+	return write_image(name, image);
+}
+
+/* Every segment at its p_paddr, bss zeroed, and nothing in between touched. */
+static void assert_vmlinux_loaded(const struct guest_memory *mem, const GByteArray *elf)
+{
+	g_assert_cmpmem(guest_memory_ptr(mem, VM_TEXT_ADDR, VM_TEXT_SIZE), VM_TEXT_SIZE,
+			elf->data + VM_TEXT_OFF, VM_TEXT_SIZE);
+	g_assert_cmpmem(guest_memory_ptr(mem, VM_DATA_ADDR, VM_DATA_FILESZ), VM_DATA_FILESZ,
+			elf->data + VM_DATA_OFF, VM_DATA_FILESZ);
+	for (uint64_t a = VM_DATA_ADDR + VM_DATA_FILESZ; a < VM_DATA_ADDR + VM_DATA_MEMSZ; a++)
+		g_assert_cmphex(guest_u8(mem, a), ==, 0);
+	g_assert_cmpmem(guest_memory_ptr(mem, VM_PERCPU_ADDR, VM_PERCPU_SIZE), VM_PERCPU_SIZE,
+			elf->data + VM_PERCPU_OFF, VM_PERCPU_SIZE);
+	g_assert_cmphex(guest_u8(mem, VM_TEXT_ADDR - 1), ==, 0xcc);
+	g_assert_cmphex(guest_u8(mem, VM_TEXT_ADDR + VM_TEXT_SIZE), ==, 0xcc);
+	g_assert_cmphex(guest_u8(mem, VM_DATA_ADDR - 1), ==, 0xcc);
+	g_assert_cmphex(guest_u8(mem, VM_END), ==, 0xcc);
+}
+
+/* Stale bytes wherever a kernel could go, so that every write shows. */
+static void dirty_kernel_area(const struct guest_memory *mem)
+{
+	memset(guest_memory_ptr(mem, LAYOUT_KERNEL_ADDR, 31 * MIB), 0xcc, 31 * MIB);
+}
+
+static void test_linux_unpack(gconstpointer data)
+{
+	const char *format = data;
+	g_autoptr(GByteArray) elf = vm_elf();
+	g_autofree char *name = g_strdup_printf("bzImage-%s", format);
+	g_autofree char *path = write_packed_kernel(name, format, elf, VM_INIT_SIZE);
+	g_autofree uint8_t *initrd = g_malloc(5000);
+	g_autofree char *initrd_path = NULL, *cmdline = NULL;
+	struct boot_config config = { .kernel_path = path, .cmdline = "console=ttyS0" };
+	uint64_t bp = LAYOUT_BOOT_PARAMS_ADDR, initrd_addr;
+	struct boot_entry entry;
+	struct guest_memory mem;
+
+	for (size_t i = 0; i < 5000; i++)
+		initrd[i] = (uint8_t)(i ^ 0x5a);
+	initrd_path = write_file("unpack-initrd", initrd, 5000);
+	config.initrd_path = initrd_path;
+
+	guest_init(&mem, 64 * MIB);
+	dirty_kernel_area(&mem);
+	load_ok(&mem, &config, &entry);
+	assert_vmlinux_loaded(&mem, elf);
+	/* The bzImage itself is not copied to 1 MiB: nothing runs there. */
+	g_assert_cmphex(guest_u8(&mem, LAYOUT_KERNEL_ADDR), ==, 0xcc);
+	/* startup_64 of the unpacked kernel, at the ELF's physical entry. */
+	assert_linux_entry_at(&mem, &entry, VM_TEXT_ADDR);
+
+	/* The zero page is the bzImage entry's, KASLR_FLAG (loadflags bit 1) clear. */
+	g_assert_cmphex(guest_u32(&mem, bp + 0x202), ==, 0x53726448);
+	g_assert_cmphex(guest_u32(&mem, bp + 0x260), ==, VM_INIT_SIZE);
+	g_assert_cmphex(guest_u8(&mem, bp + 0x211) & 0x83, ==, 0x01);
+	cmdline = guest_string(&mem, guest_u32(&mem, bp + 0x228));
+	g_assert_cmpstr(cmdline, ==, "console=ttyS0");
+	assert_zero_page_e820(&mem);
+	initrd_addr = guest_u32(&mem, bp + 0x218);
+	g_assert_cmphex(initrd_addr, ==, (64 * MIB - 5000) & ~0xfffULL);
+	g_assert_cmpuint(initrd_addr, >=, VM_TEXT_ADDR + VM_INIT_SIZE);
+	g_assert_cmpmem(guest_memory_ptr(&mem, initrd_addr, 5000), 5000, initrd, 5000);
+	guest_memory_destroy(&mem);
+}
+
+/* An e_entry given as a virtual address runs at its physical counterpart. */
+static void test_linux_unpack_virtual_entry(void)
+{
+	g_autoptr(GByteArray) elf = vm_elf();
+	g_autofree char *path = NULL;
+	struct boot_config config = { 0 };
+	struct boot_entry entry;
+	struct guest_memory mem;
+
+	put_u64(elf, 24, VM_TEXT_ADDR + VM_START_KERNEL_MAP + 0x40);
+	path = write_packed_kernel("bzImage-virtual-entry", "gzip", elf, VM_INIT_SIZE);
+	config.kernel_path = path;
+	guest_init(&mem, 64 * MIB);
+	dirty_kernel_area(&mem);
+	load_ok(&mem, &config, &entry);
+	assert_vmlinux_loaded(&mem, elf);
+	assert_linux_entry_at(&mem, &entry, VM_TEXT_ADDR + 0x40);
+	guest_memory_destroy(&mem);
+}
+
+/*
+ * --guest-decompress, and payloads vessel-vmm does not unpack (LZO, an
+ * unknown magic): the bzImage goes to 1 MiB and runs its own decompressor.
+ */
+static void test_linux_guest_decompress(void)
+{
+	g_autoptr(GByteArray) elf = vm_elf();
+	g_autoptr(GByteArray) xz = pack("xz", elf->data, elf->len);
+	g_autoptr(GByteArray) lzo = g_byte_array_new();
+	g_autoptr(GByteArray) unknown = g_byte_array_new();
+	static const uint8_t lzop_magic[] = { 0x89, 'L', 'Z', 'O', 0x00, 0x0d, 0x0a, 0x1a, 0x0a };
+	static const uint8_t noise[] = { 0x1f, 0x9e, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05 };
+	GByteArray *payloads[] = { xz, lzo, unknown };
+
+	g_byte_array_append(lzo, lzop_magic, sizeof(lzop_magic));
+	g_byte_array_append(lzo, xz->data, xz->len);
+	g_byte_array_append(unknown, noise, sizeof(noise));
+	g_byte_array_append(unknown, xz->data, xz->len);
+
+	for (unsigned int i = 0; i < G_N_ELEMENTS(payloads); i++) {
+		g_autoptr(GByteArray) image = bz_payload_image(payloads[i], VM_INIT_SIZE);
+		g_autofree char *path = write_image("bzImage-guest-decompress", image);
+		struct boot_config config = { .kernel_path = path, .guest_decompress = i == 0 };
+		size_t kernel_size = image->len - BZ_SETUP_SIZE;
+		struct boot_entry entry;
+		struct guest_memory mem;
+
+		g_test_message("payload %u, guest_decompress %d", i, config.guest_decompress);
+		guest_init(&mem, 64 * MIB);
+		dirty_kernel_area(&mem);
+		load_ok(&mem, &config, &entry);
+		g_assert_cmpmem(guest_memory_ptr(&mem, LAYOUT_KERNEL_ADDR, kernel_size), kernel_size,
+				image->data + BZ_SETUP_SIZE, kernel_size);
+		g_assert_cmphex(guest_u8(&mem, VM_TEXT_ADDR), ==, 0xcc);
+		g_assert_cmphex(guest_u8(&mem, VM_DATA_ADDR + VM_DATA_FILESZ), ==, 0xcc);
+		assert_linux_entry_at(&mem, &entry, LAYOUT_KERNEL_ADDR + 0x200);
+		assert_zero_page_e820(&mem);
+		guest_memory_destroy(&mem);
+	}
+}
+
+/* Damaged payloads of every format fail with a message, never a crash. */
+static void test_linux_unpack_damaged(gconstpointer data)
+{
+	const char *format = data;
+	g_autoptr(GByteArray) elf = vm_elf();
+	g_autoptr(GByteArray) good = pack(format, elf->data, elf->len);
+	g_autofree char *unpack_error = g_strdup_printf("cannot unpack its %s-compressed kernel", format);
+	size_t stream_len = good->len - (strcmp(format, "gzip") ? 4 : 8);
+	struct guest_memory mem;
+	GRand *rand = g_rand_new_with_seed(7);
+
+	guest_init(&mem, 64 * MIB);
+	{	/* truncated: the second half of the stream is missing */
+		g_autoptr(GByteArray) p = g_byte_array_new();
+		g_autoptr(GByteArray) image = NULL;
+		g_autofree char *path = NULL;
+
+		g_byte_array_append(p, good->data, (guint)(stream_len / 2));
+		append_le32(p, elf->len);
+		image = bz_payload_image(p, VM_INIT_SIZE);
+		path = write_image("bz-truncated-payload", image);
+		load_fails(&mem, &(struct boot_config){ .kernel_path = path }, VESSEL_ERROR_BAD_IMAGE,
+			   unpack_error);
+	}
+	{	/* garbage after the first 6 bytes (the longest magic) */
+		g_autoptr(GByteArray) p = g_byte_array_new();
+		g_autoptr(GByteArray) image = NULL;
+		g_autofree char *path = NULL;
+
+		g_byte_array_append(p, good->data, good->len);
+		for (size_t i = 6; i < stream_len; i++)
+			p->data[i] = (uint8_t)g_rand_int(rand);
+		image = bz_payload_image(p, VM_INIT_SIZE);
+		path = write_image("bz-garbage-payload", image);
+		load_fails(&mem, &(struct boot_config){ .kernel_path = path }, VESSEL_ERROR_BAD_IMAGE,
+			   unpack_error);
+	}
+	{	/* one flipped byte in the middle */
+		g_autoptr(GByteArray) p = g_byte_array_new();
+		g_autoptr(GByteArray) image = NULL;
+		g_autofree char *path = NULL;
+
+		g_byte_array_append(p, good->data, good->len);
+		p->data[stream_len / 2] ^= 0x55;
+		image = bz_payload_image(p, VM_INIT_SIZE);
+		path = write_image("bz-flipped-payload", image);
+		load_fails(&mem, &(struct boot_config){ .kernel_path = path }, VESSEL_ERROR_BAD_IMAGE,
+			   "-compressed kernel");
+	}
+	{	/* the size trailer one short, one long, absurd */
+		static const struct {
+			int64_t delta;
+			const char *error;
+		} sizes[] = {
+			{ -1, "unpacks to more than the 25599 bytes its size field announces" },
+			{ +1, "unpacks to 25600 bytes, but its size field announces 25601" },
+			{ 0x7fff0000, "says it unpacks to 2147443712 bytes, but at most 8388608" },
+		};
+
+		for (unsigned int i = 0; i < G_N_ELEMENTS(sizes); i++) {
+			g_autoptr(GByteArray) p = g_byte_array_new();
+			g_autoptr(GByteArray) image = NULL;
+			g_autofree char *path = NULL;
+
+			g_byte_array_append(p, good->data, good->len);
+			put_u32(p, p->len - 4, (uint32_t)(elf->len + sizes[i].delta));
+			image = bz_payload_image(p, VM_INIT_SIZE);
+			path = write_image("bz-size-payload", image);
+			/* zlib checks gzip's ISIZE itself and calls a mismatch corrupt. */
+			load_fails(&mem, &(struct boot_config){ .kernel_path = path }, VESSEL_ERROR_BAD_IMAGE,
+				   !strcmp(format, "gzip") && i < 2 ? unpack_error : sizes[i].error);
+		}
+	}
+	g_rand_free(rand);
+	guest_memory_destroy(&mem);
+}
+
+/* Loads `elf`, damaged by the caller, and expects `fragment` in the error. */
+static void vmlinux_fails(const GByteArray *elf, const char *fragment)
+{
+	g_autofree char *path = write_packed_kernel("bz-bad-vmlinux", "gzip", elf, VM_INIT_SIZE);
+	struct guest_memory mem;
+
+	guest_init(&mem, 64 * MIB);
+	load_fails(&mem, &(struct boot_config){ .kernel_path = path }, VESSEL_ERROR_BAD_IMAGE, fragment);
+	guest_memory_destroy(&mem);
+}
+
+static void test_linux_vmlinux_errors(void)
+{
+	static const struct {
+		size_t offset;		/* in the ELF */
+		unsigned int size;	/* 1, 2 or 8 bytes */
+		uint64_t value;
+		const char *error;
+	} cases[] = {
+		{ 0, 1, 0, "is not an ELF file" },
+		{ 4, 1, 1, "is not a little-endian ELF64 file" },	/* ELFCLASS32 */
+		{ 5, 1, 2, "is not a little-endian ELF64 file" },	/* big-endian */
+		{ 16, 2, 3, "is not an x86-64 executable" },		/* ET_DYN */
+		{ 18, 2, 3, "is not an x86-64 executable" },		/* EM_386 */
+		{ 52, 2, 52, "ELF header of 52 bytes" },
+		{ 54, 2, 32, "no usable program headers" },		/* e_phentsize */
+		{ 56, 2, 0, "no usable program headers" },		/* e_phnum */
+		{ 56, 2, 0xffff, "no usable program headers" },		/* PN_XNUM */
+		{ 32, 8, VM_ELF_SIZE + VM_RELOCS_SIZE - 100, "is truncated: its 5 program headers" },
+		{ 32, 8, UINT64_MAX - 8, "is truncated: its 5 program headers" },
+		{ VM_PHDR(2) + 32, 8, VM_DATA_MEMSZ + 1, "segment 2 has more file bytes" },
+		{ VM_PHDR(0) + 8, 8, VM_ELF_SIZE, "is truncated: segment 0 needs bytes" },
+		{ VM_PHDR(0) + 8, 8, UINT64_MAX - 0x1000, "is truncated: segment 0" },
+		{ VM_PHDR(3) + 24, 8, 0x20000, "segment 3 loads at physical 0x20000" },	/* our boot data */
+		{ VM_PHDR(3) + 24, 8, 0xbffffc00, "outside [1 MiB, 3072 MiB)" },	/* into the PCI hole */
+		{ VM_PHDR(3) + 24, 8, UINT64_MAX - 0x100, "outside [1 MiB, 3072 MiB)" },
+		{ VM_PHDR(3) + 24, 8, VM_DATA_ADDR + VM_DATA_MEMSZ - 1, "overlap at physical 0x1204fff" },
+		{ 24, 8, 0x1100000, "entry point 0x1100000 outside the code it loads" },
+		{ 24, 8, VM_DATA_ADDR + VM_DATA_FILESZ, "outside the code it loads" },	/* in the bss */
+	};
+
+	for (unsigned int i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GByteArray) elf = vm_elf();
+
+		if (cases[i].size == 1)
+			elf->data[cases[i].offset] = (uint8_t)cases[i].value;
+		else if (cases[i].size == 2)
+			put_u16(elf, cases[i].offset, (uint16_t)cases[i].value);
+		else
+			put_u64(elf, cases[i].offset, cases[i].value);
+		vmlinux_fails(elf, cases[i].error);
+	}
+	{
+		g_autoptr(GByteArray) elf = vm_elf();
+
+		for (unsigned int i = 0; i < VM_NR_PHDRS; i++)
+			put_u32(elf, VM_PHDR(i), 4);	/* all PT_NOTE */
+		vmlinux_fails(elf, "has no loadable segments");
+	}
+}
+
+/*
+ * Memory: the kernel occupies its segments and init_size from its start,
+ * whichever ends higher; the initrd goes above both.
+ */
+static void test_linux_unpack_memory(void)
+{
+	g_autoptr(GByteArray) elf = vm_elf();
+	g_autofree char *big_init = write_packed_kernel("bz-init-8m", "zstd", elf, VM_INIT_SIZE);
+	g_autofree char *small_init = write_packed_kernel("bz-init-64k", "zstd", elf, 0x10000);
+	g_autofree uint8_t *initrd = g_malloc0(3 * MIB);
+	g_autofree char *initrd_path = write_file("initrd-3m", initrd, 3 * MIB);
+	struct boot_config config = { .kernel_path = big_init, .initrd_path = initrd_path };
+	struct boot_entry entry;
+	struct guest_memory mem;
+
+	/* init_size decides: [16 MiB, 24 MiB) is the kernel's, the initrd goes at 24 MiB. */
+	guest_init(&mem, 27 * MIB);
+	load_ok(&mem, &config, &entry);
+	g_assert_cmphex(guest_u32(&mem, LAYOUT_BOOT_PARAMS_ADDR + 0x218), ==, 24 * MIB);
+	guest_memory_destroy(&mem);
+	guest_init(&mem, 27 * MIB - 0x1000);
+	load_fails(&mem, &config, VESSEL_ERROR_INVALID_ARGUMENT, "(3 MiB) does not fit in guest memory");
+	guest_memory_destroy(&mem);
+
+	/* The segments end above start + init_size: they decide. */
+	config.kernel_path = small_init;
+	guest_init(&mem, ((VM_END + 0xfff) & ~0xfffULL) + 3 * MIB);
+	load_ok(&mem, &config, &entry);
+	g_assert_cmphex(guest_u32(&mem, LAYOUT_BOOT_PARAMS_ADDR + 0x218), ==, (VM_END + 0xfff) & ~0xfffULL);
+	guest_memory_destroy(&mem);
+	guest_init(&mem, ((VM_END + 0xfff) & ~0xfffULL) + 3 * MIB - 0x1000);
+	load_fails(&mem, &config, VESSEL_ERROR_INVALID_ARGUMENT, "(3 MiB) does not fit in guest memory");
+	guest_memory_destroy(&mem);
+
+	/*
+	 * An ELF that does not fit: the bzImage entry would need 16 MiB + 64 KiB
+	 * (17 MiB), the unpacked segments reach past 18 MiB.
+	 */
+	config = (struct boot_config){ .kernel_path = small_init };
+	guest_init(&mem, 18 * MIB);
+	load_fails(&mem, &config, VESSEL_ERROR_INVALID_ARGUMENT,
+		   "needs at least 19 MiB of memory; use --memory 19M or more");
+	config.guest_decompress = true;
+	load_ok(&mem, &config, &entry);
+	guest_memory_destroy(&mem);
+	{
+		g_autoptr(GByteArray) far = vm_elf();
+		g_autofree char *path = NULL;
+
+		put_u64(far, VM_PHDR(3) + 24, 200 * MIB);
+		path = write_packed_kernel("bz-far-segment", "lz4", far, VM_INIT_SIZE);
+		config = (struct boot_config){ .kernel_path = path };
+		guest_init(&mem, 64 * MIB);
+		load_fails(&mem, &config, VESSEL_ERROR_INVALID_ARGUMENT, "needs at least 201 MiB of memory");
+		guest_memory_destroy(&mem);
+	}
+}
+
+/* A reset loads again: the same entry state, the bss zeroed again. */
+static void test_linux_unpack_reload(void)
+{
+	g_autoptr(GByteArray) elf = vm_elf();
+	g_autofree char *path = write_packed_kernel("bz-reload", "xz", elf, VM_INIT_SIZE);
+	struct boot_config config = { .kernel_path = path };
+	struct boot_entry first, second;
+	struct guest_memory mem;
+
+	guest_init(&mem, 64 * MIB);
+	dirty_kernel_area(&mem);
+	load_ok(&mem, &config, &first);
+	memset(guest_memory_ptr(&mem, VM_DATA_ADDR, VM_DATA_MEMSZ), 0x77, VM_DATA_MEMSZ);
+	load_ok(&mem, &config, &second);
+	g_assert_cmpmem(&first.bsp, sizeof(first.bsp), &second.bsp, sizeof(second.bsp));
+	assert_vmlinux_loaded(&mem, elf);
+	guest_memory_destroy(&mem);
+}
+
 /* ---- format detection and file errors ----------------------------------- */
 
 static void test_file_errors(void)
@@ -1069,6 +1608,18 @@ int main(int argc, char **argv)
 	g_test_add_func("/loader/linux/high-memory", test_linux_high_memory);
 	g_test_add_func("/loader/linux/errors", test_linux_errors);
 	g_test_add_func("/loader/linux/initrd-errors", test_linux_initrd_errors);
+	for (unsigned int i = 0; i < G_N_ELEMENTS(pack_formats); i++) {
+		g_autofree char *load = g_strdup_printf("/loader/linux/unpack/%s", pack_formats[i]);
+		g_autofree char *damaged = g_strdup_printf("/loader/linux/unpack/%s-damaged", pack_formats[i]);
+
+		g_test_add_data_func(load, pack_formats[i], test_linux_unpack);
+		g_test_add_data_func(damaged, pack_formats[i], test_linux_unpack_damaged);
+	}
+	g_test_add_func("/loader/linux/unpack/virtual-entry", test_linux_unpack_virtual_entry);
+	g_test_add_func("/loader/linux/unpack/guest-decompress", test_linux_guest_decompress);
+	g_test_add_func("/loader/linux/unpack/vmlinux-errors", test_linux_vmlinux_errors);
+	g_test_add_func("/loader/linux/unpack/memory", test_linux_unpack_memory);
+	g_test_add_func("/loader/linux/unpack/reload", test_linux_unpack_reload);
 	g_test_add_func("/loader/file-errors", test_file_errors);
 	g_test_add_func("/loader/unreadable", test_unreadable);
 	g_test_add_func("/loader/reload", test_reload);
