@@ -2,6 +2,7 @@
 #ifndef VESSEL_VMM_TIMER_H
 #define VESSEL_VMM_TIMER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /*
