@@ -477,10 +477,10 @@ static bool linux_write_boot_params(const struct guest_memory *mem, const struct
 	bp->hdr.loadflags &= ~LINUX_CAN_USE_HEAP;
 	bp->hdr.heap_end_ptr = 0;
 	/*
-	 * KASLR_FLAG tells the kernel its decompressor randomized its
-	 * placement (which it then also does to its memory regions).  That
-	 * decompressor clears it first thing; unpacked on the host, the
-	 * kernel was not randomized, and must not be told otherwise.
+	 * KASLR_FLAG tells the kernel that its decompressor randomized where
+	 * it runs (kaslr_enabled(); it then randomizes its memory regions
+	 * too).  The decompressor clears it first thing and sets it only when
+	 * it randomizes; a kernel unpacked here was not randomized.
 	 */
 	bp->hdr.loadflags &= ~LINUX_KASLR_FLAG;
 	bp->hdr.cmd_line_ptr = (uint32_t)LAYOUT_CMDLINE_ADDR;

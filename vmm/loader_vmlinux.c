@@ -152,7 +152,6 @@ bool loader_vmlinux_parse(const char *path, uint8_t *elf, size_t size,
 
 	memset(kernel, 0, sizeof(*kernel));
 	kernel->elf = elf;
-	kernel->elf_size = size;
 	kernel->segments = g_array_new(FALSE, TRUE, sizeof(struct vmlinux_segment));
 	if (size < sizeof(eh) || memcmp(elf, ELF_MAGIC, 4) != 0)
 		return vmlinux_bad(error, path, "is not an ELF file (%zu bytes starting %02x %02x %02x %02x)",

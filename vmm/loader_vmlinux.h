@@ -23,7 +23,6 @@ struct vmlinux_segment {
 
 struct vmlinux {
 	uint8_t *elf;			/* the whole file, owned */
-	size_t elf_size;
 	GArray *segments;		/* struct vmlinux_segment, by address */
 	uint64_t entry;			/* guest-physical entry point (startup_64) */
 	uint64_t start;			/* lowest segment address: where it was linked to run */
