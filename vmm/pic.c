@@ -2,6 +2,7 @@
 #include "pic.h"
 
 #include <glib.h>
+#include <pthread.h>
 
 #include "log.h"
 
@@ -72,8 +73,8 @@ struct pic_chip {
 };
 
 struct pic {
-	GMutex lock;
-	GMutex output_lock;
+	pthread_mutex_t lock;
+	pthread_mutex_t output_lock;
 	struct pic_chip master;
 	struct pic_chip slave;
 	bool intr;			/* the master's INTR as the chips compute it */
@@ -180,15 +181,15 @@ static void update_output(struct pic *pic)
 {
 	bool level, changed;
 
-	g_mutex_lock(&pic->output_lock);
-	g_mutex_lock(&pic->lock);
+	pthread_mutex_lock(&pic->output_lock);
+	pthread_mutex_lock(&pic->lock);
 	level = pic->intr;
 	changed = level != pic->intr_reported;
 	pic->intr_reported = level;
-	g_mutex_unlock(&pic->lock);
+	pthread_mutex_unlock(&pic->lock);
 	if (changed && pic->intr_changed)
 		pic->intr_changed(pic->opaque, level);
-	g_mutex_unlock(&pic->output_lock);
+	pthread_mutex_unlock(&pic->output_lock);
 }
 
 /* The first INTA pulse for `irq`: IRR to ISR (or straight through in AEOI). */
@@ -360,7 +361,7 @@ static uint8_t chip_read(struct pic *pic, struct pic_chip *chip, unsigned int po
 {
 	uint8_t value;
 
-	g_mutex_lock(&pic->lock);
+	pthread_mutex_lock(&pic->lock);
 	if (port == 1) {
 		value = chip->imr;
 	} else if (chip->poll) {
@@ -370,19 +371,19 @@ static uint8_t chip_read(struct pic *pic, struct pic_chip *chip, unsigned int po
 	} else {
 		value = chip->read_isr ? chip->isr : chip->irr;
 	}
-	g_mutex_unlock(&pic->lock);
+	pthread_mutex_unlock(&pic->lock);
 	return value;
 }
 
 static void chip_write(struct pic *pic, struct pic_chip *chip, unsigned int port, uint8_t value)
 {
-	g_mutex_lock(&pic->lock);
+	pthread_mutex_lock(&pic->lock);
 	if (port == 0)
 		write_command(chip, value);
 	else
 		write_data(chip, value);
 	update_locked(pic);
-	g_mutex_unlock(&pic->lock);
+	pthread_mutex_unlock(&pic->lock);
 	update_output(pic);
 }
 
@@ -390,8 +391,8 @@ struct pic *pic_new(void (*intr_changed)(void *opaque, bool level), void *opaque
 {
 	struct pic *pic = g_new0(struct pic, 1);
 
-	g_mutex_init(&pic->lock);
-	g_mutex_init(&pic->output_lock);
+	pthread_mutex_init(&pic->lock, NULL);
+	pthread_mutex_init(&pic->output_lock, NULL);
 	pic->intr_changed = intr_changed;
 	pic->opaque = opaque;
 	chip_reset(&pic->master, true);
@@ -403,18 +404,18 @@ void pic_free(struct pic *pic)
 {
 	if (!pic)
 		return;
-	g_mutex_clear(&pic->output_lock);
-	g_mutex_clear(&pic->lock);
+	pthread_mutex_destroy(&pic->output_lock);
+	pthread_mutex_destroy(&pic->lock);
 	g_free(pic);
 }
 
 void pic_reset(struct pic *pic)
 {
-	g_mutex_lock(&pic->lock);
+	pthread_mutex_lock(&pic->lock);
 	chip_reset(&pic->master, true);
 	chip_reset(&pic->slave, false);
 	update_locked(pic);
-	g_mutex_unlock(&pic->lock);
+	pthread_mutex_unlock(&pic->lock);
 	update_output(pic);
 }
 
@@ -424,13 +425,13 @@ void pic_set_irq(struct pic *pic, unsigned int irq, bool level)
 		log_guest_once("8259A: no input for IRQ %u", irq);
 		return;
 	}
-	g_mutex_lock(&pic->lock);
+	pthread_mutex_lock(&pic->lock);
 	if (irq < 8)
 		chip_set_input(&pic->master, irq, level);
 	else
 		chip_set_input(&pic->slave, irq - 8, level);
 	update_locked(pic);
-	g_mutex_unlock(&pic->lock);
+	pthread_mutex_unlock(&pic->lock);
 	update_output(pic);
 }
 
@@ -438,10 +439,10 @@ unsigned int pic_acknowledge(struct pic *pic)
 {
 	unsigned int vector;
 
-	g_mutex_lock(&pic->lock);
+	pthread_mutex_lock(&pic->lock);
 	vector = acknowledge_locked(pic);
 	update_locked(pic);
-	g_mutex_unlock(&pic->lock);
+	pthread_mutex_unlock(&pic->lock);
 	update_output(pic);
 	return vector;
 }
@@ -450,9 +451,9 @@ bool pic_intr_level(struct pic *pic)
 {
 	bool level;
 
-	g_mutex_lock(&pic->lock);
+	pthread_mutex_lock(&pic->lock);
 	level = pic->intr;
-	g_mutex_unlock(&pic->lock);
+	pthread_mutex_unlock(&pic->lock);
 	return level;
 }
 
@@ -511,14 +512,14 @@ static uint64_t elcr_read(void *opaque, uint64_t offset, unsigned int size)
 	struct pic *pic = opaque;
 	uint64_t value = 0;
 
-	g_mutex_lock(&pic->lock);
+	pthread_mutex_lock(&pic->lock);
 	for (unsigned int i = 0; i < size; i++) {
 		if (offset + i < 2)
 			value |= (uint64_t)(offset + i == 0 ? pic->master.elcr : pic->slave.elcr) << (8 * i);
 		else
 			value |= 0xffull << (8 * i);
 	}
-	g_mutex_unlock(&pic->lock);
+	pthread_mutex_unlock(&pic->lock);
 	return value;
 }
 
@@ -526,7 +527,7 @@ static void elcr_write(void *opaque, uint64_t offset, uint64_t value, unsigned i
 {
 	struct pic *pic = opaque;
 
-	g_mutex_lock(&pic->lock);
+	pthread_mutex_lock(&pic->lock);
 	for (unsigned int i = 0; i < size && offset + i < 2; i++) {
 		struct pic_chip *chip = offset + i == 0 ? &pic->master : &pic->slave;
 
@@ -540,7 +541,7 @@ static void elcr_write(void *opaque, uint64_t offset, uint64_t value, unsigned i
 		}
 	}
 	update_locked(pic);
-	g_mutex_unlock(&pic->lock);
+	pthread_mutex_unlock(&pic->lock);
 	update_output(pic);
 }
 

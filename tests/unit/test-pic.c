@@ -272,6 +272,19 @@ static void test_rotation(void)
 	pulse(pic, 0);
 	pulse(pic, 5);
 	g_assert_cmpuint(pic_acknowledge(pic), ==, 0x25);
+	outb(pic, 0x20, 0x20);
+	/* Nesting follows the rotated order: with IR6 in service, IR0 now ranks lower. */
+	g_assert_cmpuint(pic_acknowledge(pic), ==, 0x20);
+	outb(pic, 0x20, 0x20);
+	g_assert_cmpuint(pic_acknowledge(pic), ==, 0x21);	/* the IR1 left pending */
+	outb(pic, 0x20, 0x20);
+	pulse(pic, 6);
+	g_assert_cmpuint(pic_acknowledge(pic), ==, 0x26);
+	pulse(pic, 0);
+	g_assert_false(cpu.intr);
+	pulse(pic, 5);
+	g_assert_true(cpu.intr);
+	g_assert_cmpuint(pic_acknowledge(pic), ==, 0x25);
 	pic_free(pic);
 }
 

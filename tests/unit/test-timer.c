@@ -6,14 +6,16 @@
  * safely while their timer fires.
  */
 #include <glib.h>
+#include <pthread.h>
 
 #include "timer.h"
 
 #define MS	1000000ll
 
+/* pthread primitives (not GMutex) so ThreadSanitizer can follow them. */
 struct record {
-	GMutex lock;
-	GCond cond;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
 	int order[16];
 	int64_t fired_ns[16];
 	int count;
@@ -34,14 +36,14 @@ static void record_fire(void *opaque)
 	struct probe *p = opaque;
 	struct record *r = p->record;
 
-	g_mutex_lock(&r->lock);
+	pthread_mutex_lock(&r->lock);
 	if (r->count < (int)G_N_ELEMENTS(r->order)) {
 		r->order[r->count] = p->id;
 		r->fired_ns[r->count] = timer_now_ns();
 	}
 	r->count++;
-	g_cond_broadcast(&r->cond);
-	g_mutex_unlock(&r->lock);
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
 
 	if (p->rearm_left > 0) {
 		p->rearm_left--;
@@ -53,28 +55,34 @@ static void record_fire(void *opaque)
 
 static void record_init(struct record *r)
 {
-	g_mutex_init(&r->lock);
-	g_cond_init(&r->cond);
+	pthread_condattr_t attr;
+
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&r->cond, &attr);
+	pthread_condattr_destroy(&attr);
 	r->count = 0;
 }
 
 static void record_clear(struct record *r)
 {
-	g_cond_clear(&r->cond);
-	g_mutex_clear(&r->lock);
+	pthread_cond_destroy(&r->cond);
+	pthread_mutex_destroy(&r->lock);
 }
 
 /* Waits until `count` callbacks ran or `timeout_ms` passed; returns the count. */
 static int record_wait(struct record *r, int count, int timeout_ms)
 {
-	int64_t end = g_get_monotonic_time() + timeout_ms * 1000ll;
+	int64_t end = timer_now_ns() + timeout_ms * MS;
+	struct timespec until = { .tv_sec = end / 1000000000, .tv_nsec = end % 1000000000 };
 	int n;
 
-	g_mutex_lock(&r->lock);
-	while (r->count < count && g_cond_wait_until(&r->cond, &r->lock, end))
+	pthread_mutex_lock(&r->lock);
+	while (r->count < count && pthread_cond_timedwait(&r->cond, &r->lock, &until) == 0)
 		;
 	n = r->count;
-	g_mutex_unlock(&r->lock);
+	pthread_mutex_unlock(&r->lock);
 	return n;
 }
 
