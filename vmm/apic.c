@@ -878,10 +878,14 @@ void lapic_init_ipi_reset(struct lapic *lapic)
 
 /* ---- CPU side ---- */
 
+/*
+ * Maskable interrupts only (what INTA would take).  NMIs are not included:
+ * a CPU with IF=1 and NMIs blocked would otherwise be told "pending" for an
+ * interrupt it cannot take; they arrive with a kick and lapic_take_nmi().
+ */
 bool lapic_pending(struct lapic *lapic)
 {
-	return atomic_load_explicit(&lapic->intr_pending, memory_order_acquire) ||
-	       atomic_load_explicit(&lapic->nmi_pending, memory_order_acquire);
+	return atomic_load_explicit(&lapic->intr_pending, memory_order_acquire);
 }
 
 bool lapic_take_nmi(struct lapic *lapic)

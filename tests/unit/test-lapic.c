@@ -665,14 +665,18 @@ static void test_ipi_lowest_priority(struct machine *m, gconstpointer data)
 static void test_ipi_nmi_init_startup(struct machine *m, gconstpointer data)
 {
 	struct lapic *ap = m->lapic[1];
+	int kicks;
 
 	enable(m->lapic[0], 0);
 	enable(ap, 1);
 	wr(ap, TPR, 0x30);
 	deliver_fixed(m, 1, 0x80, false);
-	/* NMI: not through IRR, and regardless of TPR. */
+	/* NMI: not through IRR, regardless of TPR; the CPU is kicked to look. */
+	g_assert_cmpint(take_interrupt(ap), ==, 0x80);
+	kicks = g_atomic_int_get(&m->cpu[1].kicks);
 	send_ipi(m->lapic[0], 1, 0x4400);
-	g_assert_true(lapic_pending(ap));
+	g_assert_cmpint(g_atomic_int_get(&m->cpu[1].kicks), ==, kicks + 1);
+	g_assert_false(lapic_pending(ap));		/* not a maskable interrupt */
 	g_assert_true(lapic_take_nmi(ap));
 	g_assert_false(lapic_take_nmi(ap));
 
