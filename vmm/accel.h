@@ -66,5 +66,6 @@ struct accel_ops {
 };
 
 extern const struct accel_ops kvm_accel_ops;
+extern const struct accel_ops tcg_accel_ops;
 
 #endif

@@ -512,9 +512,8 @@ static const struct accel_ops *choose_accel(struct machine *m, GError **error)
 	void *vm;
 
 	if (config->accel == ACCEL_CHOICE_TCG) {
-		g_set_error(error, VESSEL_ERROR, VESSEL_ERROR_NO_ACCEL,
-			    "the software CPU (--accel tcg) is not available in this version of vessel-vmm yet; use --accel kvm");
-		return NULL;
+		m->vm = tcg_accel_ops.vm_create(&m->accel_env, error);
+		return m->vm ? &tcg_accel_ops : NULL;
 	}
 	vm = kvm_accel_ops.vm_create(&m->accel_env, &kvm_error);
 	if (vm) {
@@ -527,12 +526,11 @@ static const struct accel_ops *choose_accel(struct machine *m, GError **error)
 		g_propagate_error(error, kvm_error);
 		return NULL;
 	}
-	/* auto: the software CPU is the fallback, once it exists. */
-	g_set_error(error, kvm_error->domain, kvm_error->code,
-		    "%s. vessel-vmm would fall back to its software CPU (tcg), but that is not available in this version yet",
-		    kvm_error->message);
+	/* auto: the software CPU runs the same machine, only slower; say why once. */
+	log_info("accelerator: tcg, the software CPU (slower than KVM), because %s", kvm_error->message);
 	g_error_free(kvm_error);
-	return NULL;
+	m->vm = tcg_accel_ops.vm_create(&m->accel_env, error);
+	return m->vm ? &tcg_accel_ops : NULL;
 }
 
 struct machine *machine_new(const struct machine_config *config, int serial_out_fd, GError **error)
