@@ -27,6 +27,7 @@ void block_cache_flush(struct tcg_cpu *cpu)
 {
 	memset(cpu->block_hash, 0, sizeof(cpu->block_hash[0]) * BLOCK_HASH_SIZE);
 	cpu->arena_used = 0;
+	cpu->arena_epoch++;
 }
 
 static uint32_t page_generation(struct tcg_cpu *cpu, uint64_t phys)
@@ -115,6 +116,9 @@ static struct block *translate(struct tcg_cpu *cpu, uint64_t linear, uint64_t ph
 	}
 	b->gen = gen;
 	b->gen2 = gen2;
+	b->link[0] = b->link[1] = NULL;
+	b->link_rip[0] = b->link_rip[1] = ~0ULL;
+	b->link_tlb_generation = 0;
 	b->mode = cpu->mode_key;
 	b->n_insns = (uint16_t)n;
 	memcpy(b->insns, insns, n * sizeof(insns[0]));
@@ -142,6 +146,38 @@ struct block *block_find(struct tcg_cpu *cpu)
 		}
 	}
 	return translate(cpu, linear, phys);
+}
+
+struct block *block_next(struct tcg_cpu *cpu, const struct block *prev_const)
+{
+	/* Links are a cache inside the (per-vCPU) block; writing them is ours. */
+	struct block *prev = (struct block *)prev_const, *next;
+	unsigned int slot;
+
+	if (prev->link_tlb_generation == cpu->tlb_generation) {
+		for (slot = 0; slot < 2; slot++) {
+			next = prev->link[slot];
+			if (next && prev->link_rip[slot] == cpu->rip && next->mode == cpu->mode_key &&
+			    next->gen == page_generation(cpu, next->phys) && next->phys2 == ~0ULL)
+				return next;
+		}
+	} else {
+		prev->link[0] = prev->link[1] = NULL;
+		prev->link_rip[0] = prev->link_rip[1] = ~0ULL;
+		prev->link_tlb_generation = cpu->tlb_generation;
+	}
+	uint64_t epoch = cpu->arena_epoch;
+
+	next = block_find(cpu);
+	/* Not when block_find() flushed the cache (prev is gone), nor for MMIO blocks. */
+	if (epoch == cpu->arena_epoch && next->phys != ~0ULL && prev->phys != ~0ULL) {
+		slot = prev->link[0] ? 1 : 0;
+		if (prev->link[0] && prev->link[1])
+			slot = 0;
+		prev->link[slot] = next;
+		prev->link_rip[slot] = cpu->rip;
+	}
+	return next;
 }
 
 bool block_cache_init(struct tcg_cpu *cpu)

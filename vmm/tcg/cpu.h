@@ -194,6 +194,10 @@ struct insn {
 
 struct block {
 	uint64_t phys;		/* guest-physical address of the first byte */
+	/* Direct links to the blocks that followed, valid while the TLB is. */
+	struct block *link[2];
+	uint64_t link_rip[2];
+	uint64_t link_tlb_generation;
 	uint64_t phys2;		/* page of the last instruction's tail, or ~0 */
 	uint32_t gen, gen2;	/* code generations of those pages at decode */
 	uint8_t mode;		/* decoder mode key */
@@ -263,6 +267,7 @@ struct tcg_cpu {
 	struct block *mmio_block;	/* scratch block for code run from MMIO */
 	uint8_t *arena;
 	size_t arena_size, arena_used;
+	uint64_t arena_epoch;		/* bumped by every flush: old blocks are gone */
 
 	/* Environment. */
 	struct tcg_vm *vm;
@@ -544,6 +549,8 @@ static inline void pop_commit(struct tcg_cpu *cpu, unsigned int bytes)
 /* --- decoding and blocks (decode.c, block.c) --- */
 
 struct block *block_find(struct tcg_cpu *cpu);
+/* The block at RIP after `prev` ran: its cached successor when still valid. */
+struct block *block_next(struct tcg_cpu *cpu, const struct block *prev);
 void block_cache_flush(struct tcg_cpu *cpu);
 bool block_cache_init(struct tcg_cpu *cpu);
 void block_cache_destroy(struct tcg_cpu *cpu);

@@ -583,6 +583,7 @@ unsigned int decode_one(struct fetch *f, struct insn *in)
 	if (flags & F_STOP)
 		in->flags |= INSN_END;
 	in->len = (uint8_t)(f->len - start);
+	in->fn = insn_specialize(in);
 	return f->len - start;
 
 invalid:

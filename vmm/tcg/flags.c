@@ -121,6 +121,13 @@ bool cpu_get_cf(struct tcg_cpu *cpu)
 		return cpu->eflags & FLAG_CF;
 	case CC_LOGIC:
 		return false;
+	case CC_INC:
+	case CC_DEC:
+		return cpu->cc_src2 & FLAG_CF;
+	case CC_SHL:
+	case CC_SHR:
+	case CC_SAR:
+		return cpu->cc_src & 1;
 	case CC_SUB: {
 		uint64_t mask = size_mask(cpu->cc_size);
 
@@ -142,8 +149,8 @@ bool cpu_condition(struct tcg_cpu *cpu, unsigned int cc)
 	uint32_t f;
 	bool r;
 
-	/* The common pairs (CMP or TEST, then a branch) without building RFLAGS. */
-	if (cpu->cc_op == CC_SUB || cpu->cc_op == CC_LOGIC) {
+	/* ZF and SF come from the result for every lazy operation. */
+	if (cpu->cc_op != CC_EFLAGS && cpu->cc_op != CC_BITS) {
 		uint64_t mask = size_mask(cpu->cc_size);
 		uint64_t res = cpu->cc_dst & mask;
 
@@ -154,6 +161,9 @@ bool cpu_condition(struct tcg_cpu *cpu, unsigned int cc)
 		case 4:	/* S / NS */
 			r = res & sign_bit(cpu->cc_size);
 			return (cc & 1) ? !r : r;
+		case 1:	/* B / AE */
+			r = cpu_get_cf(cpu);
+			return (cc & 1) ? !r : r;
 		default:
 			break;
 		}
@@ -162,7 +172,6 @@ bool cpu_condition(struct tcg_cpu *cpu, unsigned int cc)
 			int64_t s1 = sign_extend(op1, cpu->cc_size), s2 = sign_extend(src, cpu->cc_size);
 
 			switch (cc >> 1) {
-			case 1:	r = op1 < src; break;		/* B / AE */
 			case 3:	r = op1 <= src; break;		/* BE / A */
 			case 6:	r = s1 < s2; break;		/* L / GE */
 			case 7:	r = s1 <= s2; break;		/* LE / G */

@@ -148,6 +148,9 @@ OP(op_ldmxcsr);
 OP(op_stmxcsr);
 OP(op_sse);		/* 0F xx SSE/SSE2/MMX: dispatched on opcode and prefix */
 
+/* exec_fast.c: a faster handler for a decoded instruction, or in->fn. */
+insn_fn insn_specialize(struct insn *in);
+
 /* Helpers shared by handlers. */
 void fpu_check_x87(struct tcg_cpu *cpu);
 void fpu_check_sse(struct tcg_cpu *cpu);

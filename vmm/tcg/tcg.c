@@ -369,6 +369,48 @@ run:
 		in++;
 }
 
+/*
+ * The execution loop proper, kept out of tcg_vcpu_run(): a function that
+ * calls __builtin_setjmp keeps its variables in memory, this one in registers.
+ * Returns when vcpu_run must return.
+ */
+static __attribute__((noinline)) enum vcpu_exit exec_loop(struct tcg_cpu *cpu)
+{
+	const struct block *prev = NULL;
+	uint64_t epoch = cpu->arena_epoch;
+
+	for (;;) {
+		bool shadowed = cpu->interrupt_shadow;
+		const struct block *b;
+
+		if (unlikely(cpu->shutdown)) {
+			cpu->shutdown = false;
+			log_info("vCPU %u triple-faulted at RIP 0x%" G_GINT64_MODIFIER "x: resetting the machine",
+				 cpu->index, cpu->rip);
+			return VCPU_EXIT_RESET;
+		}
+		if (unlikely(shadowed))
+			cpu->interrupt_shadow = false;
+		if (unlikely(__atomic_load_n(&cpu->interrupt_request, __ATOMIC_RELAXED) || cpu->halted ||
+			     cpu->wait_for_sipi ||
+			     (!shadowed && (cpu->eflags & FLAG_IF) && lapic_pending(cpu->lapic)))) {
+			if (handle_events(cpu, shadowed))
+				return VCPU_EXIT_KICKED;
+			prev = NULL;
+			if (cpu->shutdown)
+				continue;
+		}
+		__atomic_store_n(&cpu->exit_request, 0, __ATOMIC_RELAXED);
+		/* A flush (e.g. by INIT or a full arena) invalidates prev. */
+		if (prev && epoch != cpu->arena_epoch)
+			prev = NULL;
+		b = prev ? block_next(cpu, prev) : block_find(cpu);
+		epoch = cpu->arena_epoch;
+		run_block(cpu, b);
+		prev = b->phys != ~0ULL ? b : NULL;
+	}
+}
+
 static enum vcpu_exit tcg_vcpu_run(void *opaque, GError **error)
 {
 	struct tcg_cpu *cpu = opaque;
@@ -377,26 +419,7 @@ static enum vcpu_exit tcg_vcpu_run(void *opaque, GError **error)
 		/* An instruction (or the delivery of an event) raised an exception. */
 		cpu_handle_exception(cpu);
 	}
-	for (;;) {
-		bool shadowed = cpu->interrupt_shadow;
-
-		if (cpu->shutdown) {
-			cpu->shutdown = false;
-			log_info("vCPU %u triple-faulted at RIP 0x%" G_GINT64_MODIFIER "x: resetting the machine",
-				 cpu->index, cpu->rip);
-			return VCPU_EXIT_RESET;
-		}
-		cpu->interrupt_shadow = false;
-		if (__atomic_load_n(&cpu->interrupt_request, __ATOMIC_RELAXED) || cpu->halted ||
-		    cpu->wait_for_sipi || (!shadowed && (cpu->eflags & FLAG_IF) && lapic_pending(cpu->lapic))) {
-			if (handle_events(cpu, shadowed))
-				return VCPU_EXIT_KICKED;
-			if (cpu->shutdown)
-				continue;
-		}
-		__atomic_store_n(&cpu->exit_request, 0, __ATOMIC_RELAXED);
-		run_block(cpu, block_find(cpu));
-	}
+	return exec_loop(cpu);
 }
 
 static void tcg_vcpu_kick(void *opaque)
