@@ -37,12 +37,16 @@ void stop_info_get(const struct run_result *r, struct stop_info *info);
 /*
  * Compares two results of the same case: outcome, registers, RFLAGS without
  * the flags undefined at the stop, segments, control registers, MSRs, x87/SSE
- * state and the sandbox pages (ignoring accessed/dirty bits of page tables
- * and undefined flags in a pushed exception frame).  Also reports a side
- * that changed state CPL-3 code cannot change.  Returns the difference count.
+ * state, the exception frame field by field, and the sandbox pages (ignoring
+ * accessed/dirty bits of page tables).  Also reports a side that changed
+ * state CPL-3 code cannot change.  Returns the difference count.
  */
+/* Fields a side cannot report faithfully (found at start-up), not compared. */
+#define COMPARE_SKIP_MXCSR		0x1u
+#define COMPARE_SKIP_DATA_SELECTORS	0x2u	/* DS, ES, FS, GS selectors */
+
 unsigned int compare_results(const struct dt_case *c, const struct run_result *a,
-			     const struct run_result *b, struct diff_list *diffs);
+			     const struct run_result *b, unsigned int skip, struct diff_list *diffs);
 
 /* The status flags not compared for this pair of results. */
 uint32_t compare_undefined_flags(const struct dt_case *c, const struct run_result *a);

@@ -142,10 +142,6 @@ void dt_begin(struct dt_builder *b, struct dt_case *c, const uint8_t *base_pages
 
 	s->fs.base = b->seg_base[SEG_FS] = pick_segment_base(rng);
 	s->gs.base = b->seg_base[SEG_GS] = pick_segment_base(rng);
-	if (rng_percent(rng, 50)) {
-		s->ds.selector = SB_SEL_USER_DS;
-		s->es.selector = SB_SEL_USER_DS;
-	}
 	s->cr2 = rng_next(rng) & 0x00007fffffffffffULL;
 	s->msr.kernel_gs_base = rng_next(rng) & 0x00007fffffffffffULL;
 	for (unsigned int i = 0; i < 16; i++)
@@ -716,7 +712,13 @@ static void gen_stack_special(struct gen *g, const struct insn_form *f)
 	b->rsp = rsp;
 }
 
-/* MOV Sreg, r32 with a selector both the guest's and the host's GDT agree on. */
+/*
+ * MOV Sreg, r32.  Only loads that leave the state every case starts from:
+ * null into DS/ES/FS/GS (which on AMD also clears the FS/GS base), the user
+ * data selector into SS, or selectors that fault.  KVM on this machine runs
+ * CPL-3 code natively without reloading DS/ES/FS/GS on entry, so a non-null
+ * selector loaded by one case would still be there in the next.
+ */
 static void gen_mov_to_sreg(struct gen *g)
 {
 	struct dt_builder *b = &g->b;
@@ -729,20 +731,28 @@ static void gen_mov_to_sreg(struct gen *g)
 
 	if (sreg == SEG_SS)
 		selector = rng_percent(rng, 90) ? SB_SEL_USER_DS : 0;	/* null SS at CPL 3: #GP */
-	else if (rng_percent(rng, 5))
+	else if (rng_percent(rng, 10))
 		selector = SB_SEL_KERNEL_DS | 3;			/* DPL 0 < RPL 3: #GP */
 	else
-		selector = rng_percent(rng, 50) ? 0 : rng_percent(rng, 70) ? SB_SEL_USER_DS :
-									     SB_SEL_USER_CS64;
+		selector = 0;
 	dt_emit_mov_imm(b, reg, selector);
 
 	struct insn in = { .opcode = { 0x8e }, .opcode_len = 1, .opcode_reg = -1, .has_modrm = true,
 			   .digit = true, .modrm_reg = (uint8_t)sreg,
 			   .rm = { .kind = OPND_REG, .reg = (uint8_t)reg } };
 
-	dt_emit(b, &in, no_flags, 0, "mov %s, %s", names[sreg], reg_name(reg, 4));
+	if (!dt_emit(b, &in, no_flags, 0, "mov %s, %s", names[sreg], reg_name(reg, 4)))
+		return;
 	if (sreg == SEG_FS || sreg == SEG_GS)
 		b->seg_base[sreg] = 0;	/* flat descriptor; a null selector clears the base on AMD */
+
+	/* Read it back: a side may not report loaded selectors in its state. */
+	unsigned int dst = pick_reg(g, 4, true, false);
+	struct insn back = { .opcode = { 0x8c }, .opcode_len = 1, .opcode_reg = -1, .has_modrm = true,
+			     .digit = true, .modrm_reg = (uint8_t)sreg,
+			     .rm = { .kind = OPND_REG, .reg = (uint8_t)dst } };
+
+	dt_emit(b, &back, no_flags, GPR_BIT(dst), "mov %s, %s", reg_name(dst, 4), names[sreg]);
 }
 
 static void gen_div_guard(struct gen *g, const struct insn_form *f, unsigned int size)

@@ -340,14 +340,16 @@ static void hp_load_null_fs(struct dt_builder *b)
 	b->c->state.fs.base = 0x5000;
 	set_reg(b, X86_RAX, 0);
 	op(b, NONE, "mov fs, eax", B(0x8e, 0xe0));
+	op(b, NONE, "mov ecx, fs", B(0x8c, 0xe1));
 	op(b, NONE, "mov rbx, fs:[0x120000]", B(0x64, 0x48, 0x8b, 0x1c, 0x25, 0x00, 0x00, 0x12, 0x00));
 }
 
 static void hp_segment_registers(struct dt_builder *b)
 {
+	/* Only null data selectors: see gen_mov_to_sreg(). */
 	set_reg(b, X86_RAX, SB_SEL_USER_DS);
-	set_reg(b, X86_RBX, SB_SEL_USER_CS64);
-	op(b, NONE, "mov ds, eax", B(0x8e, 0xd8));
+	set_reg(b, X86_RBX, 0);
+	op(b, NONE, "mov ds, ebx", B(0x8e, 0xdb));
 	op(b, NONE, "mov es, ebx", B(0x8e, 0xc3));
 	op(b, NONE, "mov ss, eax", B(0x8e, 0xd0));
 	op(b, NONE, "mov ecx, cs", B(0x8c, 0xc9));
@@ -355,6 +357,7 @@ static void hp_segment_registers(struct dt_builder *b)
 	op(b, NONE, "mov si, ds", B(0x66, 0x8c, 0xde));
 	op(b, NONE, "mov [r15], es", B(0x41, 0x8c, 0x07));
 	op(b, NONE, "mov edi, gs", B(0x8c, 0xef));
+	op(b, NONE, "mov ebp, es", B(0x8c, 0xc5));
 }
 
 static void hp_load_kernel_selector(struct dt_builder *b)
@@ -988,11 +991,20 @@ static void hp_compat_bcd(struct dt_builder *b)
 
 static void hp_compat_segments(struct dt_builder *b)
 {
+	/*
+	 * A 32-bit PUSH of a segment register may write 2 or 4 bytes (SDM Vol. 2B
+	 * "PUSH"): zeroed slots make both behaviours leave the same memory.
+	 */
+	static const uint8_t zeros[8];
+
 	compat_begin(b);
+	set_mem(b, SB_STACK_ADDR + 0x1000 - 12, zeros, sizeof(zeros));
 	op(b, NONE, "push cs", B(0x0e));
 	op(b, NONE, "push ss", B(0x16));
-	op(b, NONE, "pop es", B(0x07));
 	op(b, NONE, "pop ebx", B(0x5b));
+	op(b, NONE, "pop ecx", B(0x59));
+	op(b, NONE, "push 0", B(0x6a, 0x00));
+	op(b, NONE, "pop es (null: see gen_mov_to_sreg)", B(0x07));
 	op(b, NONE, "mov eax, [0x120010]", B(0xa1, LE32(SB_DATA_ADDR + 0x10)));
 }
 
