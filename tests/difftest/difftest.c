@@ -28,6 +28,7 @@ struct options {
 	const char *accel_a;
 	const char *accel_b;
 	bool mutate;
+	bool perturb;
 	int min_insns, max_insns;
 	int max_failures;
 	int timeout_ms;
@@ -47,6 +48,9 @@ struct context {
 	unsigned int compare_skip;	/* COMPARE_SKIP_* */
 	struct stats stats;
 	struct rng mutation_rng;
+	const uint8_t *base_pages;
+	const struct gen_config *config;
+	struct dt_case *noise;		/* --perturb: run on side B before each case */
 };
 
 static const struct accel_ops *find_accel(const char *name, GError **error)
@@ -74,10 +78,31 @@ static bool kvm_device_missing(void)
 	return !g_file_test(path && *path ? path : "/dev/kvm", G_FILE_TEST_EXISTS);
 }
 
-/* Runs one case on both sides; NULL results mean a side hung (already reported). */
-static bool run_both(struct context *ctx, const struct dt_case *c, const struct run_result **ra,
-		     const struct run_result **rb)
+/*
+ * --perturb: side B first runs an unrelated random case, so the two sides
+ * reach every case from different histories.  State that leaks from one run
+ * into the next (a reference that does not load or save some register) then
+ * shows up as a mismatch even when both sides are the same accelerator.
+ */
+static bool run_noise(struct context *ctx, uint64_t index)
 {
+	/* Derived from the case's own index, so --first I --count 1 reproduces it. */
+	gen_random_case(ctx->noise, ctx->base_pages, ctx->opt->seed ^ 0x6e6f697365ULL, index,
+			ctx->config);
+	side_submit(ctx->b, &ctx->noise->state, ctx->noise->pages);
+	if (side_wait(ctx->b, (unsigned int)ctx->opt->timeout_ms))
+		return true;
+	fprintf(stderr, "difftest: a --perturb case did not finish on %s; giving up\n",
+		side_label(ctx->b));
+	return false;
+}
+
+/* Runs one case on both sides; NULL results mean a side hung (already reported). */
+static bool run_both(struct context *ctx, const struct dt_case *c, uint64_t index,
+		     const struct run_result **ra, const struct run_result **rb)
+{
+	if (ctx->noise && !run_noise(ctx, index))
+		return false;
 	side_submit(ctx->a, &c->state, c->pages);
 	side_submit(ctx->b, &c->state, c->pages);
 	*ra = side_wait(ctx->a, (unsigned int)ctx->opt->timeout_ms);
@@ -265,13 +290,16 @@ static void print_reproducer(const struct context *ctx, const struct dt_case *c,
 {
 	const struct options *opt = ctx->opt;
 
+	const char *perturb = opt->perturb ? " --perturb" : "";
+
 	if (random)
 		printf("  reproduce: difftest --seed 0x%" PRIx64 " --first %" G_GINT64_FORMAT
-		       " --count 1 --handpicked none --accel-a %s --accel-b %s\n",
-		       opt->seed, index, opt->accel_a, opt->accel_b);
+		       " --count 1 --handpicked none --accel-a %s --accel-b %s%s\n",
+		       opt->seed, index, opt->accel_a, opt->accel_b, perturb);
 	else
 		printf("  reproduce: difftest --seed 0x%" PRIx64 " --handpicked '%s' --count 0"
-		       " --accel-a %s --accel-b %s\n", opt->seed, c->name, opt->accel_a, opt->accel_b);
+		       " --accel-a %s --accel-b %s%s\n", opt->seed, c->name, opt->accel_a,
+		       opt->accel_b, perturb);
 }
 
 /* Returns false when the run must stop (a side hung). */
@@ -280,7 +308,8 @@ static bool check_case(struct context *ctx, const struct dt_case *c, bool random
 	const struct run_result *ra, *rb;
 	struct diff_list diffs;
 
-	if (!run_both(ctx, c, &ra, &rb))
+	/* Hand-picked cases get their own range of perturbation cases. */
+	if (!run_both(ctx, c, random ? (uint64_t)index : (1ULL << 40) + (uint64_t)index, &ra, &rb))
 		return false;
 	ctx->stats.cases++;
 	count_outcome(&ctx->stats, ra);
@@ -385,6 +414,10 @@ static int run(const struct options *opt)
 	};
 
 	print_features(config.features);
+	ctx.base_pages = base_pages;
+	ctx.config = &config;
+	if (opt->perturb)
+		ctx.noise = g_new0(struct dt_case, 1);
 	printf("difftest: A=%s B=%s seed=0x%" PRIx64 "\n", ops_a->name, ops_b->name, opt->seed);
 	rng_init_case(&ctx.mutation_rng, opt->seed, 0, 2);
 	gint64 start = g_get_monotonic_time();
@@ -418,6 +451,7 @@ static int run(const struct options *opt)
 out:
 	side_free(ctx.b);
 	side_free(ctx.a);
+	g_free(ctx.noise);
 	return status;
 }
 
@@ -428,7 +462,7 @@ int main(int argc, char **argv)
 		.min_insns = 1, .max_insns = 16, .max_failures = 20, .timeout_ms = 10000,
 	};
 	g_autofree char *seed_text = NULL, *handpicked = NULL, *accel_a = NULL, *accel_b = NULL;
-	gboolean mutate = FALSE, verbose = FALSE, list = FALSE;
+	gboolean mutate = FALSE, perturb = FALSE, verbose = FALSE, list = FALSE;
 	GOptionEntry entries[] = {
 		{ "seed", 0, 0, G_OPTION_ARG_STRING, &seed_text,
 		  "Seed of the random cases (number, or \"time\"; default 1)", "S" },
@@ -440,6 +474,8 @@ int main(int argc, char **argv)
 		{ "accel-b", 0, 0, G_OPTION_ARG_STRING, &accel_b, "Accelerator under test (default kvm)", "NAME" },
 		{ "mutate", 0, 0, G_OPTION_ARG_NONE, &mutate,
 		  "Self-test: corrupt single result fields and check the comparison notices", NULL },
+		{ "perturb", 0, 0, G_OPTION_ARG_NONE, &perturb,
+		  "Run an unrelated random case on B before each case (catches state leaking between runs)", NULL },
 		{ "min-insns", 0, 0, G_OPTION_ARG_INT, &opt.min_insns, "Fewest instructions per random case (default 1)", "N" },
 		{ "max-insns", 0, 0, G_OPTION_ARG_INT, &opt.max_insns, "Most instructions per random case (default 16)", "N" },
 		{ "max-failures", 0, 0, G_OPTION_ARG_INT, &opt.max_failures, "Stop after N mismatches (default 20)", "N" },
@@ -478,6 +514,7 @@ int main(int argc, char **argv)
 	if (accel_b)
 		opt.accel_b = accel_b;
 	opt.mutate = mutate;
+	opt.perturb = perturb;
 	opt.verbose = verbose;
 	if (opt.count < 0 || opt.first < 0 || opt.min_insns < 1 || opt.max_insns > 64 ||
 	    opt.max_failures < 1 || opt.timeout_ms < 1) {
