@@ -126,7 +126,7 @@ static bool probe_cpuid(struct side *side, struct dt_case *c, const uint8_t *bas
 	struct rng rng = { 0 };
 	static const uint8_t cpuid[] = { 0x0f, 0xa2 };
 
-	dt_begin(&b, c, base_pages, &rng, 0, "cpuid probe");
+	dt_begin(&b, c, base_pages, &rng, "cpuid probe");
 	c->state.rflags &= ~(uint64_t)(FL_TF | FL_AC);
 	dt_emit_mov_imm(&b, X86_RAX, leaf);
 	dt_emit_mov_imm(&b, X86_RCX, 0);
@@ -164,7 +164,7 @@ static unsigned int probe_readback(struct side *side, const uint8_t *base_pages)
 	struct rng rng = { 0 };
 	unsigned int skip = 0;
 
-	dt_begin(&b, c, base_pages, &rng, 0, "read-back probe");
+	dt_begin(&b, c, base_pages, &rng, "read-back probe");
 	c->state.rflags &= ~(uint64_t)(FL_TF | FL_AC);
 	c->state.fpu.mxcsr = X86_MXCSR_DEFAULT | 0x1;	/* a value not left by a reset */
 	c->state.es.selector = SB_SEL_USER_DS;

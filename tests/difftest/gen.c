@@ -52,7 +52,8 @@ int dt_case_insn_at(const struct dt_case *c, uint64_t rip)
 	return -1;
 }
 
-uint64_t gen_interesting_value(struct rng *rng)
+/* A register or immediate value: edge values more often than not. */
+static uint64_t gen_interesting_value(struct rng *rng)
 {
 	unsigned int bits = 8u << rng_below(rng, 4);	/* 8, 16, 32, 64 */
 
@@ -99,14 +100,13 @@ static void fill_random(uint8_t *pages, struct rng *rng, uint64_t addr, uint64_t
 }
 
 void dt_begin(struct dt_builder *b, struct dt_case *c, const uint8_t *base_pages,
-	      struct rng *rng, uint32_t features, const char *name)
+	      struct rng *rng, const char *name)
 {
 	struct x86_cpu_state *s = &c->state;
 
 	memset(b, 0, sizeof(*b));
 	b->c = c;
 	b->rng = rng;
-	b->features = features;
 	g_strlcpy(c->name, name, sizeof(c->name));
 	c->mode = SB_MODE_LONG64;
 	c->code_length = 0;
@@ -278,7 +278,6 @@ bool dt_emit_mov_imm(struct dt_builder *b, unsigned int reg, uint64_t value)
 struct gen {
 	struct dt_builder b;
 	struct rng *rng;
-	const struct gen_config *config;
 };
 
 static unsigned int pick_size(struct rng *rng, unsigned int sizes)
@@ -1092,13 +1091,13 @@ void gen_random_case(struct dt_case *c, const uint8_t *base_pages, uint64_t seed
 		     const struct gen_config *config)
 {
 	struct rng rng;
-	struct gen g = { .rng = &rng, .config = config };
+	struct gen g = { .rng = &rng };
 	char name[64];
 	unsigned int total_weight = 0;
 
 	rng_init_case(&rng, seed, index, 0);
 	g_snprintf(name, sizeof(name), "random #%" G_GUINT64_FORMAT, index);
-	dt_begin(&g.b, c, base_pages, &rng, config->features, name);
+	dt_begin(&g.b, c, base_pages, &rng, name);
 
 	for (unsigned int i = 0; i < insn_forms_count; i++)
 		if (form_enabled(&insn_forms[i], config->features))

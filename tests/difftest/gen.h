@@ -52,7 +52,6 @@ int dt_case_insn_at(const struct dt_case *c, uint64_t rip);
 struct dt_builder {
 	struct dt_case *c;
 	struct rng *rng;
-	uint32_t features;		/* 1 << enum cpu_feature */
 	uint32_t undefined;		/* status flags undefined at the end of the code so far */
 	bool overflow;			/* ran out of code space or instruction slots */
 
@@ -70,7 +69,7 @@ struct dt_builder {
 #define DT_REG_DATA_INDEX	14	/* R14: a small index */
 
 void dt_begin(struct dt_builder *b, struct dt_case *c, const uint8_t *base_pages,
-	      struct rng *rng, uint32_t features, const char *name);
+	      struct rng *rng, const char *name);
 /* Appends an encoded instruction; text is its disassembly. */
 bool dt_emit(struct dt_builder *b, const struct insn *insn, struct flags_effect flags,
 	     uint32_t gpr_writes, const char *fmt, ...) G_GNUC_PRINTF(5, 6);
@@ -91,15 +90,12 @@ void dt_finish(struct dt_builder *b);
 bool dt_emit_mov_imm(struct dt_builder *b, unsigned int reg, uint64_t value);
 
 struct gen_config {
-	uint32_t features;
+	uint32_t features;		/* 1 << enum cpu_feature: what both sides have */
 	unsigned int min_insns, max_insns;
 };
 
 /* Random case number index of the run seeded with seed. */
 void gen_random_case(struct dt_case *c, const uint8_t *base_pages, uint64_t seed, uint64_t index,
 		     const struct gen_config *config);
-
-/* The value a random register starts with: edge values half the time. */
-uint64_t gen_interesting_value(struct rng *rng);
 
 #endif

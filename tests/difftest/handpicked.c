@@ -952,9 +952,7 @@ static void compat_begin(struct dt_builder *b)
 	struct x86_cpu_state *s = &b->c->state;
 
 	b->c->mode = SB_MODE_COMPAT32;
-	s->cs.selector = SB_SEL_USER_CS32;
-	s->cs.l = false;
-	s->cs.db = true;
+	s->cs = sb_user_code_segment(SB_MODE_COMPAT32);
 	/* Upper halves are not visible in compatibility mode. */
 	for (unsigned int r = 0; r < X86_NR_GPRS; r++)
 		s->gpr[r] &= 0xffffffff;
@@ -1180,7 +1178,7 @@ bool handpicked_build(unsigned int index, struct dt_case *c, const uint8_t *base
 	if ((hp->features & features) != hp->features)
 		return false;
 	rng_init_case(&rng, seed, index, 1);
-	dt_begin(&b, c, base_pages, &rng, features, hp->name);
+	dt_begin(&b, c, base_pages, &rng, hp->name);
 	/* Random state, but no surprise #DB or #AC unless the case asks. */
 	c->state.rflags &= ~(uint64_t)(FL_TF | FL_AC);
 	hp->build(&b);

@@ -139,7 +139,7 @@ static void build_page_tables(uint8_t *pages)
 	}
 }
 
-static struct x86_segment user_code_segment(enum sb_code_mode mode)
+struct x86_segment sb_user_code_segment(enum sb_code_mode mode)
 {
 	bool long64 = mode == SB_MODE_LONG64;
 	struct x86_segment cs = x86_flat_segment(long64 ? SB_SEL_USER_CS64 : SB_SEL_USER_CS32,
@@ -171,9 +171,9 @@ static void build_gdt(uint8_t *pages)
 							X86_SEG_TYPE_CODE_RX_ACCESSED, true);
 	struct x86_segment kernel_ds = x86_flat_segment(SB_SEL_KERNEL_DS,
 							X86_SEG_TYPE_DATA_RW_ACCESSED, false);
-	struct x86_segment user_cs32 = user_code_segment(SB_MODE_COMPAT32);
+	struct x86_segment user_cs32 = sb_user_code_segment(SB_MODE_COMPAT32);
 	struct x86_segment user_ds = user_data_segment(SB_SEL_USER_DS);
-	struct x86_segment user_cs64 = user_code_segment(SB_MODE_LONG64);
+	struct x86_segment user_cs64 = sb_user_code_segment(SB_MODE_LONG64);
 	struct x86_segment tss = tss_segment();
 	uint8_t *tss_bytes = sb_page_ptr(pages, SB_TSS_ADDR);
 
@@ -262,7 +262,7 @@ void sb_initial_state(struct x86_cpu_state *state, enum sb_code_mode mode)
 	 * is where KVM runs it here (PUSHF shows them whatever the guest set).
 	 */
 	state->rflags = X86_RFLAGS_FIXED | X86_RFLAGS_IF;
-	state->cs = user_code_segment(mode);
+	state->cs = sb_user_code_segment(mode);
 	state->ss = user_data_segment(SB_SEL_USER_DS);
 	/* Null data selectors, as a 64-bit OS leaves them. */
 	state->ds = state->es = state->fs = state->gs = null_data;

@@ -115,6 +115,8 @@ enum sb_code_mode {
  * page, RSP in the user stack, IF=1, IOPL 0.
  */
 void sb_initial_state(struct x86_cpu_state *state, enum sb_code_mode mode);
+/* The user code segment of a mode, as loaded from the GDT. */
+struct x86_segment sb_user_code_segment(enum sb_code_mode mode);
 
 /*
  * Paging-structure pages: their accessed and dirty bits are not compared.
