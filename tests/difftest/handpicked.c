@@ -996,7 +996,7 @@ static void hp_compat_segments(struct dt_builder *b)
 	static const uint8_t zeros[8];
 
 	compat_begin(b);
-	set_mem(b, SB_STACK_ADDR + 0x1000 - 12, zeros, sizeof(zeros));
+	set_mem(b, SB_STACK_ADDR + 0x1000 - 8, zeros, sizeof(zeros));
 	op(b, NONE, "push cs", B(0x0e));
 	op(b, NONE, "push ss", B(0x16));
 	op(b, NONE, "pop ebx", B(0x5b));
