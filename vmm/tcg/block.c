@@ -77,22 +77,45 @@ static struct block *block_alloc(struct tcg_cpu *cpu, unsigned int n_insns)
 	return b;
 }
 
+static bool block_continues(const struct fetch *f, const struct insn *last, uint64_t linear)
+{
+	/* Stop after a possible branch or mode change, on a page crossing, or at a page end. */
+	return !(last->flags & INSN_END) && !f->crossed &&
+	       ((linear + f->len) & ~0xfffULL) == (linear & ~0xfffULL);
+}
+
 static struct block *translate(struct tcg_cpu *cpu, uint64_t linear, uint64_t phys)
 {
 	struct insn insns[BLOCK_MAX_INSNS];
 	struct fetch f = { .cpu = cpu, .linear = linear };
-	unsigned int n = 0;
+	volatile unsigned int n = 0;
 	uint32_t gen = claim_code_page(cpu, phys), gen2 = 0;
 	struct block *b;
 
-	while (n < BLOCK_MAX_INSNS) {
-		decode_one(&f, &insns[n]);
-		n++;
-		if ((insns[n - 1].flags & INSN_END) || f.crossed)
-			break;
-		/* The next instruction would start on another page: stop here. */
-		if (((linear + f.len) & ~0xfffULL) != (linear & ~0xfffULL))
-			break;
+	/* The first instruction's faults (fetch #PF, too long) are real: raise them. */
+	decode_one(&f, &insns[0]);
+	n = 1;
+	if (block_continues(&f, &insns[0], linear)) {
+		/*
+		 * A later instruction that faults while being decoded ends the block
+		 * before it: it faults when execution gets there, after the ones
+		 * before it have run.  Its fetch must leave no trace (CR2).
+		 */
+		void *saved_env[5];
+		uint64_t saved_cr2 = cpu->cr2;
+
+		memcpy(saved_env, cpu->jmp_env, sizeof(saved_env));
+		if (__builtin_setjmp(cpu->jmp_env) == 0) {
+			while (n < BLOCK_MAX_INSNS) {
+				decode_one(&f, &insns[n]);
+				n = n + 1;
+				if (!block_continues(&f, &insns[n - 1], linear))
+					break;
+			}
+		} else {
+			cpu->cr2 = saved_cr2;
+		}
+		memcpy(cpu->jmp_env, saved_env, sizeof(saved_env));
 	}
 	if (f.from_mmio) {
 		static bool warned;

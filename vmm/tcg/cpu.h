@@ -217,7 +217,7 @@ struct tcg_cpu {
 	enum cc_op cc_op;
 	uint32_t cc_size;	/* operand size in bytes of the lazy op */
 	uint32_t eflags;	/* all flags; the arithmetic ones only when CC_EFLAGS */
-	struct tlb_entry *tlb;	/* tlb_sets[cpl == 3] */
+	const struct tlb_entry *tlb;	/* tlb_sets[cpl == 3], or tlb_always_miss while #AC checks */
 	int exit_request;	/* atomic: leave the block at the next check */
 	int interrupt_request;	/* atomic: something for the run loop to look at */
 	int machine_kick;	/* atomic: return to the machine (pause, reset, exit) */
@@ -235,6 +235,7 @@ struct tcg_cpu {
 	bool paging;
 	bool protected_mode;
 	bool flat_segments;	/* legacy mode, ES/CS/SS/DS base 0 limit 4G: skip checks */
+	bool alignment_check;	/* CPL 3 with CR0.AM and RFLAGS.AC: #AC on misalignment */
 
 	struct segment seg[8];
 	struct { uint64_t base; uint32_t limit; } gdtr, idtr;
@@ -383,6 +384,8 @@ static inline void cc_set(struct tcg_cpu *cpu, enum cc_op op, unsigned int size,
 
 uint64_t mem_read_slow(struct tcg_cpu *cpu, uint64_t linear, unsigned int size);
 void mem_write_slow(struct tcg_cpu *cpu, uint64_t linear, unsigned int size, uint64_t value);
+/* Translates every page of [linear, +size) for writing (raises #PF with W set). */
+void mem_check_write(struct tcg_cpu *cpu, uint64_t linear, unsigned int size);
 /* Host pointer for a linear range in one page, or NULL (then use the slow path). */
 void *mem_host_ptr(struct tcg_cpu *cpu, uint64_t linear, unsigned int size, enum access access);
 /* Translates for access, raising #PF as the CPU would. */
@@ -426,7 +429,7 @@ static inline void store_host(void *p, unsigned int size, uint64_t v)
 /* Linear-address reads and writes: fast path through the TLB. */
 static inline uint64_t lin_read(struct tcg_cpu *cpu, uint64_t linear, unsigned int size)
 {
-	struct tlb_entry *e = &cpu->tlb[(linear >> 12) & (TLB_SIZE - 1)];
+	const struct tlb_entry *e = &cpu->tlb[(linear >> 12) & (TLB_SIZE - 1)];
 
 	if (likely(e->read_tag == (linear & ~0xfffULL) && (linear & 0xfff) <= 0x1000 - size))
 		return load_host((const void *)(uintptr_t)(linear + e->addend), size);
@@ -435,7 +438,7 @@ static inline uint64_t lin_read(struct tcg_cpu *cpu, uint64_t linear, unsigned i
 
 static inline void lin_write(struct tcg_cpu *cpu, uint64_t linear, unsigned int size, uint64_t value)
 {
-	struct tlb_entry *e = &cpu->tlb[(linear >> 12) & (TLB_SIZE - 1)];
+	const struct tlb_entry *e = &cpu->tlb[(linear >> 12) & (TLB_SIZE - 1)];
 
 	if (likely(e->write_tag == (linear & ~0xfffULL) && (linear & 0xfff) <= 0x1000 - size &&
 		   !cpu->code_pages[e->phys_page >> 12])) {
@@ -455,11 +458,17 @@ static inline void lin_write(struct tcg_cpu *cpu, uint64_t linear, unsigned int 
 uint64_t seg_linear_slow(struct tcg_cpu *cpu, unsigned int seg, uint64_t offset, unsigned int size,
 			 enum access access);
 
+/* A non-canonical stack reference raises #SS, not #GP (Vol. 3A §6.15). */
+__attribute__((noreturn)) void seg_raise_stack_noncanonical(struct tcg_cpu *cpu);
+
 static inline uint64_t seg_linear(struct tcg_cpu *cpu, unsigned int seg, uint64_t offset,
 				  unsigned int size, enum access access)
 {
-	if (likely(cpu->code64))
+	if (likely(cpu->code64)) {
+		if (seg == SEG_SS && unlikely((uint64_t)((int64_t)(offset << 16) >> 16) != offset))
+			seg_raise_stack_noncanonical(cpu);
 		return seg >= SEG_FS ? cpu->seg[seg].base + offset : offset;
+	}
 	if (likely(cpu->flat_segments && seg < SEG_FS))
 		return offset & 0xffffffff;
 	return seg_linear_slow(cpu, seg, offset, size, access);
@@ -487,6 +496,11 @@ void seg_from_descriptor(struct segment *s, uint16_t selector, uint64_t descript
 void seg_set_accessed(struct tcg_cpu *cpu, uint16_t selector, uint64_t descriptor);
 
 /* --- state --- */
+
+/* A TLB set that never hits: selected while alignment checking is on. */
+extern const struct tlb_entry tlb_always_miss[TLB_SIZE];
+/* Recomputes alignment checking and the fast-path TLB after CPL/AC/AM changes. */
+void cpu_update_alignment_check(struct tcg_cpu *cpu);
 
 /* Recomputes the cached mode after CR0/CR4/EFER/CS/SS changes. */
 void cpu_update_mode(struct tcg_cpu *cpu);

@@ -4,7 +4,7 @@
  * (Intel SDM Vol. 2A "CPUID"), as a 64-bit Intel family 6 processor:
  * x87, MMX, SSE, SSE2, FXSR, PAE, PSE, PGE, PAT, MTRR, TSC, MSR, CX8/CX16,
  * CMOV, SEP, SYSCALL, NX, 1 GiB pages, RDTSCP, LAHF in 64-bit mode, LZCNT,
- * POPCNT, x2APIC, TSC-deadline, invariant TSC, ERMS/FSRM (fast REP MOVSB).
+ * POPCNT, x2APIC, TSC-deadline, invariant TSC, ERMS/FSRM (fast REP MOVSB), UMIP.
  * No SSE3 and later, no XSAVE/AVX, no MCE/MCA, no VMX, no PMU.
  */
 #include "cpu.h"
@@ -40,6 +40,7 @@
 /* Leaf 7.0 EBX / EDX. */
 #define F7_ERMS		(1u << 9)
 #define F7_FSRM		(1u << 4)
+#define F7_UMIP		(1u << 2)	/* ECX */
 /* Leaf 0x80000001 EDX / ECX. */
 #define FE_SYSCALL	(1u << 11)
 #define FE_NX		(1u << 20)
@@ -93,6 +94,7 @@ void cpu_cpuid(struct tcg_cpu *cpu, uint32_t leaf, uint32_t subleaf, uint32_t ou
 	case 7:
 		if (subleaf == 0) {
 			out[1] = F7_ERMS;
+			out[2] = F7_UMIP;
 			out[3] = F7_FSRM;
 		}
 		break;

@@ -47,6 +47,11 @@ struct opcode {
 static const struct opcode one_byte[256] = {
 	ALU_ROW(0x00, 0), ALU_ROW(0x08, 1), ALU_ROW(0x10, 2), ALU_ROW(0x18, 3),
 	ALU_ROW(0x20, 4), ALU_ROW(0x28, 5), ALU_ROW(0x30, 6), ALU_ROW(0x38, 7),
+	[0x27] = { op_daa_das, F_I64, 0 }, [0x2f] = { op_daa_das, F_I64, 1 },
+	[0x37] = { op_aaa_aas, F_I64, 0 }, [0x3f] = { op_aaa_aas, F_I64, 1 },
+	[0x62] = { op_bound, F_MODRM | F_I64 },
+	[0xd4] = { op_aam, F_IBU | F_I64 }, [0xd5] = { op_aad, F_IBU | F_I64 },
+	[0xd6] = { op_salc, F_I64 },
 	[0x06] = { op_push_seg, F_I64, SEG_ES }, [0x07] = { op_pop_seg, F_I64 | STOP, SEG_ES },
 	[0x0e] = { op_push_seg, F_I64, SEG_CS },
 	[0x16] = { op_push_seg, F_I64, SEG_SS }, [0x17] = { op_pop_seg, F_I64 | STOP, SEG_SS },
@@ -484,8 +489,9 @@ unsigned int decode_one(struct fetch *f, struct insn *in)
 	if ((flags & F_I64) && mode64)
 		goto invalid;
 	if ((flags & F_O64) && !mode64) {
-		/* 63 outside 64-bit mode is ARPL: not supported. */
-		goto invalid;
+		/* 63 outside 64-bit mode is ARPL (16-bit operands only). */
+		in->fn = op_arpl;
+		in->size = 2;
 	}
 
 	if (flags & F_MODRM) {
@@ -571,6 +577,12 @@ unsigned int decode_one(struct fetch *f, struct insn *in)
 	if (map == 1 && (b == 0xe5 || b == 0xe7 || b == 0xed || b == 0xef || b == 0x6d || b == 0x6f) &&
 	    in->size == 8)
 		in->size = 4;	/* port I/O is at most 32 bits wide */
+
+	/* CMP (38-3D) reads only: not lockable. LEA needs a memory operand. */
+	if (map == 1 && b < 0x40 && (b >> 3) == 7)
+		flags &= (uint16_t)~F_LOCKABLE;
+	if (map == 1 && b == 0x8d && !(in->flags & INSN_MEM))
+		goto invalid;
 
 	/* LOCK: only with a memory destination of a lockable instruction. */
 	if (p.lock) {

@@ -32,6 +32,7 @@ static uint64_t rmw_begin(struct tcg_cpu *cpu, const struct insn *in, unsigned i
 	w->host = mem_host_ptr(cpu, w->linear, size, ACCESS_WRITE);
 	if (w->host)
 		return load_host(w->host, size);
+	mem_check_write(cpu, w->linear, size);
 	return mem_read_slow(cpu, w->linear, size);
 }
 
@@ -386,7 +387,10 @@ int op_shift(struct tcg_cpu *cpu, const struct insn *in)
 
 	a = rmw_begin(cpu, in, size, &w) & mask;
 	if (count == 0) {
-		/* No change, not even to the flags; memory is still written back. */
+		/* No change, not even to the flags; but a 32-bit register destination
+		 * is still written, so its upper half is cleared. */
+		if (size == 4 && !(in->flags & INSN_MEM))
+			reg_write(cpu, in->rm, 4, a);
 		return insn_done(cpu, in);
 	}
 	switch (in->op) {
@@ -477,8 +481,11 @@ static int double_shift(struct tcg_cpu *cpu, const struct insn *in, bool left)
 
 	a = rmw_begin(cpu, in, size, &w) & mask;
 	b = reg_read(cpu, in->reg, size);
-	if (count == 0)
+	if (count == 0) {
+		if (size == 4 && !(in->flags & INSN_MEM))
+			reg_write(cpu, in->rm, 4, a);
 		return insn_done(cpu, in);
+	}
 	if (size == 2) {
 		/* 16-bit with count > 16: the result is undefined; model a 32-bit pattern. */
 		uint64_t pat = left ? (a << 16) | b : (b << 16) | a;
@@ -695,7 +702,16 @@ int op_pop_rm(struct tcg_cpu *cpu, const struct insn *in)
 
 int op_push_seg(struct tcg_cpu *cpu, const struct insn *in)
 {
-	push(cpu, in->size, cpu->seg[in->op].selector);
+	uint64_t sp = stack_pointer(cpu) - in->size;
+
+	/*
+	 * A selector pushed with a 32/64-bit operand size is a 16-bit write into
+	 * the slot; the rest of the slot keeps its bytes (Vol. 2B "PUSH").
+	 */
+	if (!cpu->code64)
+		sp &= size_mask(stack_size(cpu));
+	mem_write(cpu, SEG_SS, sp, 2, cpu->seg[in->op].selector);
+	stack_pointer_set(cpu, sp);
 	return insn_done(cpu, in);
 }
 
@@ -975,6 +991,8 @@ static int bit_op(struct tcg_cpu *cpu, const struct insn *in, int64_t offset, bo
 			return insn_done(cpu, in);
 		}
 		w.host = mem_host_ptr(cpu, w.linear, size, ACCESS_WRITE);
+		if (!w.host)
+			mem_check_write(cpu, w.linear, size);
 		a = w.host ? load_host(w.host, size) : mem_read_slow(cpu, w.linear, size);
 	} else if (in->op == 0) {
 		a = rm_read(cpu, in, size);
@@ -1094,9 +1112,12 @@ int op_cmpxchg(struct tcg_cpu *cpu, const struct insn *in)
 
 		cas(w.host, size, &expected, src);
 		old = expected;
-	} else {
-		/* The destination is written either way (with its old value on mismatch). */
+	} else if (in->flags & INSN_MEM) {
+		/* Memory is written either way (with its old value on mismatch). */
 		rmw_commit(cpu, in, size, &w, old == acc ? src : old);
+	} else if (old == acc) {
+		/* A register is written only on a match: a 32-bit miss keeps its upper half. */
+		rmw_commit(cpu, in, size, &w, src);
 	}
 	alu(cpu, 7, size, acc, old, &cc);
 	cc_apply(cpu, &cc);
@@ -1133,6 +1154,7 @@ int op_cmpxchg8b(struct tcg_cpu *cpu, const struct insn *in)
 					 : "memory", "cc");
 			old = ((unsigned __int128)hi << 64) | lo;
 		} else {
+			mem_check_write(cpu, lin, 16);
 			old = mem_read_slow(cpu, lin, 8) | ((unsigned __int128)mem_read_slow(cpu, lin + 8, 8) << 64);
 			if (old == expected) {
 				mem_write_slow(cpu, lin, 8, (uint64_t)desired);
@@ -1152,6 +1174,7 @@ int op_cmpxchg8b(struct tcg_cpu *cpu, const struct insn *in)
 		if (p) {
 			cas(p, 8, &old, desired);
 		} else {
+			mem_check_write(cpu, lin, 8);
 			old = mem_read_slow(cpu, lin, 8);
 			if (old == expected)
 				mem_write_slow(cpu, lin, 8, desired);
@@ -1249,7 +1272,7 @@ static uint64_t block_copy(struct tcg_cpu *cpu, const struct insn *in, uint64_t 
 	uint64_t src, dst, room;
 	uint8_t *s, *d;
 
-	if (n < 2 || in->asize != 8 || (cpu->eflags & FLAG_DF))
+	if (n < 2 || in->asize != 8 || (cpu->eflags & FLAG_DF) || cpu->alignment_check)
 		return 0;
 	src = seg_linear(cpu, in->seg, cpu->regs[6], size, ACCESS_READ);
 	dst = seg_linear(cpu, SEG_ES, cpu->regs[7], size, ACCESS_WRITE);
@@ -1306,7 +1329,7 @@ int op_stos(struct tcg_cpu *cpu, const struct insn *in)
 		uint64_t room = (0x1000 - (dst & 0xfff)) / size;
 		uint8_t *d;
 
-		if (n > 1 && room > 1 && in->asize == 8 && !(cpu->eflags & FLAG_DF) &&
+		if (n > 1 && room > 1 && in->asize == 8 && !(cpu->eflags & FLAG_DF) && !cpu->alignment_check &&
 		    (d = mem_host_ptr(cpu, dst, (unsigned int)(MIN(n, room) * size), ACCESS_WRITE))) {
 			uint64_t k = MIN(n, room);
 
@@ -1483,6 +1506,118 @@ int op_outs(struct tcg_cpu *cpu, const struct insn *in)
 	}
 	rep_finish(cpu, in, false);
 	return END_BLOCK;
+}
+
+/* --- legacy-mode only: BCD adjustment, BOUND, ARPL, SALC --- */
+
+static void set_szp_from_al(struct tcg_cpu *cpu, uint32_t keep_mask, uint32_t flags)
+{
+	uint8_t al = (uint8_t)cpu->regs[0];
+
+	flags |= (al == 0 ? FLAG_ZF : 0) | ((al & 0x80) ? FLAG_SF : 0) |
+		 (__builtin_parity(al) ? 0 : FLAG_PF);
+	cpu_set_eflags(cpu, flags, FLAGS_ARITH & ~keep_mask);
+}
+
+int op_daa_das(struct tcg_cpu *cpu, const struct insn *in)
+{
+	uint32_t f = cpu_get_eflags(cpu);
+	uint8_t al = (uint8_t)cpu->regs[0], old_al = al;
+	bool cf = f & FLAG_CF, af = false;
+	bool sub = in->op;
+
+	/* Intel SDM Vol. 2A "DAA"/"DAS". */
+	if ((al & 0xf) > 9 || (f & FLAG_AF)) {
+		cf = cf || (sub ? al < 6 : al > 0xf9);
+		al = (uint8_t)(sub ? al - 6 : al + 6);
+		af = true;
+	}
+	if (old_al > 0x99 || (f & FLAG_CF)) {
+		al = (uint8_t)(sub ? al - 0x60 : al + 0x60);
+		cf = true;
+	}
+	reg_write(cpu, 0, 1, al);
+	set_szp_from_al(cpu, FLAG_OF, (cf ? FLAG_CF : 0) | (af ? FLAG_AF : 0));
+	return insn_done(cpu, in);
+}
+
+int op_aaa_aas(struct tcg_cpu *cpu, const struct insn *in)
+{
+	uint32_t f = cpu_get_eflags(cpu);
+	uint16_t ax = (uint16_t)cpu->regs[0];
+	bool adjust = (ax & 0xf) > 9 || (f & FLAG_AF);
+
+	if (adjust) {
+		if (in->op)	/* AAS */
+			ax = (uint16_t)(((ax - 6) & 0xff) | ((ax - 0x100) & 0xff00));
+		else		/* AAA */
+			ax = (uint16_t)(ax + 0x106);
+	}
+	reg_write(cpu, 0, 2, ax & 0xff0f);
+	cpu_set_eflags(cpu, adjust ? FLAG_CF | FLAG_AF : 0, FLAG_CF | FLAG_AF);
+	return insn_done(cpu, in);
+}
+
+int op_aam(struct tcg_cpu *cpu, const struct insn *in)
+{
+	uint8_t base = (uint8_t)in->imm, al = (uint8_t)cpu->regs[0];
+
+	if (base == 0)
+		cpu_raise(cpu, EXC_DE, 0);
+	reg_write(cpu, REG8_HIGH, 1, al / base);
+	reg_write(cpu, 0, 1, al % base);
+	set_szp_from_al(cpu, 0, 0);
+	return insn_done(cpu, in);
+}
+
+int op_aad(struct tcg_cpu *cpu, const struct insn *in)
+{
+	uint8_t base = (uint8_t)in->imm;
+	uint8_t al = (uint8_t)(reg_read(cpu, 0, 1) + reg_read(cpu, REG8_HIGH, 1) * base);
+
+	reg_write(cpu, 0, 2, al);
+	set_szp_from_al(cpu, 0, 0);
+	return insn_done(cpu, in);
+}
+
+int op_salc(struct tcg_cpu *cpu, const struct insn *in)
+{
+	reg_write(cpu, 0, 1, cpu_get_cf(cpu) ? 0xff : 0);
+	return insn_done(cpu, in);
+}
+
+int op_bound(struct tcg_cpu *cpu, const struct insn *in)
+{
+	unsigned int size = in->size;
+	uint64_t ea;
+	int64_t index, lower, upper;
+
+	if (!(in->flags & INSN_MEM))
+		cpu_raise_ud(cpu);
+	ea = insn_ea(cpu, in);
+	index = sign_extend(reg_read(cpu, in->reg, size), size);
+	lower = sign_extend(mem_read(cpu, in->seg, ea, size), size);
+	upper = sign_extend(mem_read(cpu, in->seg, (ea + size) & size_mask(in->asize), size), size);
+	if (index < lower || index > upper)
+		cpu_raise(cpu, EXC_BR, 0);
+	return insn_done(cpu, in);
+}
+
+int op_arpl(struct tcg_cpu *cpu, const struct insn *in)
+{
+	struct rmw w;
+	uint16_t dst, src = (uint16_t)reg_read(cpu, in->reg, 2);
+
+	if (!cpu->protected_mode || (cpu->eflags & FLAG_VM))
+		cpu_raise_ud(cpu);
+	dst = (uint16_t)rmw_begin(cpu, in, 2, &w);
+	if ((dst & 3) < (src & 3)) {
+		rmw_commit(cpu, in, 2, &w, (dst & ~3u) | (src & 3));
+		cpu_set_eflags(cpu, FLAG_ZF, FLAG_ZF);
+	} else {
+		cpu_set_eflags(cpu, 0, FLAG_ZF);
+	}
+	return insn_done(cpu, in);
 }
 
 /* --- traps and halts --- */

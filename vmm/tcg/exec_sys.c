@@ -12,7 +12,15 @@
 #define CR0_TS		(1ULL << 3)
 #define CR4_TSD		(1ULL << 2)
 #define CR4_DE		(1ULL << 3)
+#define CR4_UMIP	(1ULL << 11)
 #define EFER_SCE	(1ULL << 0)
+
+/* UMIP: SGDT, SIDT, SLDT, SMSW and STR are privileged (Vol. 3A §2.5, CR4.UMIP). */
+static void check_umip(struct tcg_cpu *cpu)
+{
+	if ((cpu->cr4 & CR4_UMIP) && cpu->protected_mode && cpu->cpl > 0)
+		cpu_raise_gp0(cpu);
+}
 
 static void require_cpl0(struct tcg_cpu *cpu)
 {
@@ -196,6 +204,8 @@ int op_lgdt_lidt(struct tcg_cpu *cpu, const struct insn *in)
 int op_sgdt_sidt(struct tcg_cpu *cpu, const struct insn *in)
 {
 	uint64_t ea;
+
+	check_umip(cpu);
 	uint64_t base = in->op ? cpu->idtr.base : cpu->gdtr.base;
 	uint16_t limit = (uint16_t)(in->op ? cpu->idtr.limit : cpu->gdtr.limit);
 
@@ -268,6 +278,7 @@ int op_sldt_str(struct tcg_cpu *cpu, const struct insn *in)
 
 	if (!cpu->protected_mode || (cpu->eflags & FLAG_VM))
 		cpu_raise_ud(cpu);
+	check_umip(cpu);
 	if (in->flags & INSN_MEM)
 		rm_write(cpu, in, 2, sel);
 	else
@@ -277,6 +288,7 @@ int op_sldt_str(struct tcg_cpu *cpu, const struct insn *in)
 
 int op_smsw(struct tcg_cpu *cpu, const struct insn *in)
 {
+	check_umip(cpu);
 	if (in->flags & INSN_MEM)
 		rm_write(cpu, in, 2, cpu->cr0 & 0xffff);
 	else

@@ -112,6 +112,8 @@ void cpu_set_eflags(struct tcg_cpu *cpu, uint32_t value, uint32_t mask)
 
 	cpu->eflags = ((current & ~mask) | (value & mask)) | FLAG_FIXED;
 	cpu->cc_op = CC_EFLAGS;
+	if (mask & FLAG_AC)
+		cpu_update_alignment_check(cpu);
 }
 
 bool cpu_get_cf(struct tcg_cpu *cpu)

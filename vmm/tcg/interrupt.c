@@ -120,6 +120,9 @@ void cpu_deliver_event(struct tcg_cpu *cpu, int vector, enum event_kind kind,
 	uint16_t selector;
 
 	cpu->halted = false;
+	/* Faults push RF set, so IRET does not re-trigger a code breakpoint (Vol. 3A §17.3.1.1). */
+	if (kind == EVENT_EXCEPTION && vector != EXC_DB)
+		old_flags |= FLAG_RF;
 	if (!cpu->protected_mode) {
 		deliver_real(cpu, vector, next_rip);
 		return;

@@ -250,11 +250,28 @@ void tlb_flush_page(struct tcg_cpu *cpu, uint64_t linear)
 	cpu->tlb_generation++;
 }
 
+/*
+ * The TLB set of the current privilege class.  cpu->tlb is the same set,
+ * except while alignment checking is on: then it is an always-missing set so
+ * every access reaches these slow paths, which check alignment.
+ */
+static struct tlb_entry *tlb_entry(struct tcg_cpu *cpu, uint64_t linear)
+{
+	return &cpu->tlb_sets[cpu->cpl == 3][(linear >> 12) & (TLB_SIZE - 1)];
+}
+
+static void check_alignment(struct tcg_cpu *cpu, uint64_t linear, unsigned int size)
+{
+	/* #AC: CPL 3, CR0.AM and RFLAGS.AC, a misaligned data access (Vol. 3A §6.15). */
+	if (unlikely(cpu->alignment_check) && size > 1 && (linear & (size - 1)))
+		cpu_raise(cpu, EXC_AC, 0);
+}
+
 /* Fills the TLB entry for linear's page after a successful walk. */
 static void tlb_fill(struct tcg_cpu *cpu, uint64_t linear, const struct walk *w)
 {
 	uint64_t page = linear & ~0xfffULL;
-	struct tlb_entry *e = &cpu->tlb[(linear >> 12) & (TLB_SIZE - 1)];
+	struct tlb_entry *e = tlb_entry(cpu, linear);
 	uint8_t *host = guest_memory_ptr(cpu->mem, w->page_phys, 4096);
 	bool user = cpu->cpl == 3;
 
@@ -320,7 +337,7 @@ static void mmio_write(struct tcg_cpu *cpu, uint64_t phys, unsigned int size, ui
 /* One access inside one page. */
 static uint64_t read_in_page(struct tcg_cpu *cpu, uint64_t linear, unsigned int size)
 {
-	struct tlb_entry *e = &cpu->tlb[(linear >> 12) & (TLB_SIZE - 1)];
+	struct tlb_entry *e = tlb_entry(cpu, linear);
 	uint64_t page = linear & ~0xfffULL;
 
 	if (e->read_tag == page)
@@ -338,6 +355,7 @@ uint64_t mem_read_slow(struct tcg_cpu *cpu, uint64_t linear, unsigned int size)
 {
 	if (!cpu->long_mode)
 		linear &= 0xffffffff;
+	check_alignment(cpu, linear, size);
 	if ((linear & 0xfff) + size > 0x1000) {
 		/* Crossing a page: byte by byte (each part translated separately). */
 		uint64_t v = 0;
@@ -357,7 +375,7 @@ uint64_t mem_read_slow(struct tcg_cpu *cpu, uint64_t linear, unsigned int size)
 /* Translates for a write and returns the physical address (fills the TLB). */
 static uint64_t write_translate(struct tcg_cpu *cpu, uint64_t linear)
 {
-	struct tlb_entry *e = &cpu->tlb[(linear >> 12) & (TLB_SIZE - 1)];
+	struct tlb_entry *e = tlb_entry(cpu, linear);
 	uint64_t page = linear & ~0xfffULL;
 
 	if (e->write_tag == page)
@@ -384,6 +402,7 @@ void mem_write_slow(struct tcg_cpu *cpu, uint64_t linear, unsigned int size, uin
 {
 	if (!cpu->long_mode)
 		linear &= 0xffffffff;
+	check_alignment(cpu, linear, size);
 	if ((linear & 0xfff) + size > 0x1000) {
 		/* Both pages must be writable before either is written. */
 		unsigned int first = 0x1000 - (unsigned int)(linear & 0xfff);
@@ -404,6 +423,17 @@ void mem_write_slow(struct tcg_cpu *cpu, uint64_t linear, unsigned int size, uin
 	write_phys_from_cpu(cpu, write_translate(cpu, linear), size, value);
 }
 
+void mem_check_write(struct tcg_cpu *cpu, uint64_t linear, unsigned int size)
+{
+	/* Read-modify-write faults as a write, on whichever page refuses it first. */
+	if (!cpu->long_mode)
+		linear &= 0xffffffff;
+	check_alignment(cpu, linear, size);
+	write_translate(cpu, linear);
+	if ((linear & 0xfff) + size > 0x1000)
+		write_translate(cpu, cpu->long_mode ? (linear | 0xfff) + 1 : ((linear | 0xfff) + 1) & 0xffffffff);
+}
+
 void *mem_host_ptr(struct tcg_cpu *cpu, uint64_t linear, unsigned int size, enum access access)
 {
 	struct tlb_entry *e;
@@ -411,9 +441,15 @@ void *mem_host_ptr(struct tcg_cpu *cpu, uint64_t linear, unsigned int size, enum
 
 	if (!cpu->long_mode)
 		linear &= 0xffffffff;
+	if (unlikely(cpu->alignment_check)) {
+		/* Multi-element ranges (string fast paths) go element by element. */
+		if (size > 8 || (size & (size - 1)))
+			return NULL;
+		check_alignment(cpu, linear, size);
+	}
 	if ((linear & 0xfff) + size > 0x1000)
 		return NULL;
-	e = &cpu->tlb[(linear >> 12) & (TLB_SIZE - 1)];
+	e = tlb_entry(cpu, linear);
 	page = linear & ~0xfffULL;
 	if ((access == ACCESS_WRITE ? e->write_tag : e->read_tag) != page) {
 		translate_fill(cpu, linear, access);
@@ -432,7 +468,7 @@ uint64_t mmu_translate_code(struct tcg_cpu *cpu, uint64_t linear)
 
 	if (!cpu->long_mode)
 		linear &= 0xffffffff;
-	e = &cpu->tlb[(linear >> 12) & (TLB_SIZE - 1)];
+	e = tlb_entry(cpu, linear);
 	page = linear & ~0xfffULL;
 	if (e->exec_tag == page)
 		return e->phys_page | (linear & 0xfff);

@@ -101,6 +101,13 @@ OP(op_into);
 OP(op_int1);
 OP(op_hlt);
 OP(op_iret);
+OP(op_daa_das);		/* op: 0 DAA, 1 DAS */
+OP(op_aaa_aas);		/* op: 0 AAA, 1 AAS */
+OP(op_aam);
+OP(op_aad);
+OP(op_salc);
+OP(op_bound);
+OP(op_arpl);
 OP(op_end_block);	/* sentinel after the last instruction */
 OP(op_crosses_page);	/* decodes nothing: the block ends before a page boundary */
 

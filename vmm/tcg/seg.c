@@ -110,6 +110,11 @@ void seg_load(struct tcg_cpu *cpu, unsigned int seg, uint16_t selector)
 	cpu_update_mode(cpu);
 }
 
+void seg_raise_stack_noncanonical(struct tcg_cpu *cpu)
+{
+	cpu_raise(cpu, EXC_SS, 0);
+}
+
 static __attribute__((noreturn)) void segment_fault(struct tcg_cpu *cpu, unsigned int seg)
 {
 	cpu_raise(cpu, seg == SEG_SS ? EXC_SS : EXC_GP, 0);

@@ -32,10 +32,21 @@ static bool flat(const struct segment *s, bool code)
 		(!(s->flags & DESC_CODE) && (s->flags & DESC_WRITABLE) && !(s->flags & DESC_EXPAND_DOWN)));
 }
 
+const struct tlb_entry tlb_always_miss[TLB_SIZE] = {
+	[0 ... TLB_SIZE - 1] = { .read_tag = TLB_INVALID, .write_tag = TLB_INVALID,
+				 .exec_tag = TLB_INVALID, .io_tag = TLB_INVALID },
+};
+
+void cpu_update_alignment_check(struct tcg_cpu *cpu)
+{
+	cpu->alignment_check = cpu->cpl == 3 && (cpu->cr0 & CR0_AM) && (cpu->eflags & FLAG_AC);
+	cpu->tlb = cpu->alignment_check ? tlb_always_miss : cpu->tlb_sets[cpu->cpl == 3];
+}
+
 void cpu_set_cpl(struct tcg_cpu *cpu, unsigned int cpl)
 {
 	cpu->cpl = (uint8_t)cpl;
-	cpu->tlb = cpu->tlb_sets[cpl == 3];
+	cpu_update_alignment_check(cpu);
 }
 
 void cpu_update_mode(struct tcg_cpu *cpu)
@@ -58,6 +69,7 @@ void cpu_update_mode(struct tcg_cpu *cpu)
 			     flat(cs, true) && flat(&cpu->seg[SEG_DS], false) &&
 			     flat(&cpu->seg[SEG_ES], false) && flat(&cpu->seg[SEG_SS], false);
 	cpu->mode_key = (uint8_t)((cpu->code64 ? 1 : 0) | (cpu->code32 ? 2 : 0));
+	cpu_update_alignment_check(cpu);
 }
 
 void cpu_write_cr0(struct tcg_cpu *cpu, uint64_t value)
@@ -93,9 +105,9 @@ void cpu_write_cr3(struct tcg_cpu *cpu, uint64_t value)
 
 void cpu_write_cr4(struct tcg_cpu *cpu, uint64_t value)
 {
-	/* Bits 2-10 (TSD, DE, PSE, PAE, MCE, PGE, PCE, OSFXSR, OSXMMEXCPT): what
-	 * CPUID lets a guest expect.  VME/PVI and everything newer are reserved. */
-	const uint64_t allowed = 0x7fc;
+	/* Bits 2-11 (TSD, DE, PSE, PAE, MCE, PGE, PCE, OSFXSR, OSXMMEXCPT, UMIP):
+	 * what CPUID lets a guest expect.  VME/PVI and everything newer are reserved. */
+	const uint64_t allowed = 0xffc;
 
 	if (value & ~allowed)
 		cpu_raise_gp0(cpu);

@@ -370,6 +370,22 @@ run:
 }
 
 /*
+ * RFLAGS.TF: run one instruction, then a single-step #DB trap with DR6.BS
+ * (Vol. 3A §17.3.1.4).  After MOV SS / POP SS the trap waits one more
+ * instruction, like interrupts.
+ */
+static void single_step(struct tcg_cpu *cpu, const struct block *b)
+{
+	const struct insn *in = &b->insns[0];
+
+	in->fn(cpu, in);
+	if (cpu->interrupt_shadow)
+		return;
+	cpu->dr[6] |= 1ULL << 14;	/* BS */
+	cpu_deliver_event(cpu, EXC_DB, EVENT_EXCEPTION, false, 0, cpu->rip);
+}
+
+/*
  * The execution loop proper, kept out of tcg_vcpu_run(): a function that
  * calls __builtin_setjmp keeps its variables in memory, this one in registers.
  * Returns when vcpu_run must return.
@@ -406,6 +422,11 @@ static __attribute__((noinline)) enum vcpu_exit exec_loop(struct tcg_cpu *cpu)
 			prev = NULL;
 		b = prev ? block_next(cpu, prev) : block_find(cpu);
 		epoch = cpu->arena_epoch;
+		if (unlikely(cpu->eflags & FLAG_TF)) {
+			single_step(cpu, b);
+			prev = NULL;
+			continue;
+		}
 		run_block(cpu, b);
 		prev = b->phys != ~0ULL ? b : NULL;
 	}
