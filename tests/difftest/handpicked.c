@@ -984,6 +984,12 @@ static void hp_compat_bcd(struct dt_builder *b)
 	op(b, AAM_AAD, "aam", B(0xd4, 0x0a));
 	op(b, AAM_AAD, "aad 0x7", B(0xd5, 0x07));
 	op(b, NONE, "salc", B(0xd6));
+	/*
+	 * This KVM's compat-mode reference (software, not silicon) disagrees
+	 * with the SDM on SF after some DAS/AAM/AAD chains: define the flags
+	 * before the faulting AAM so its frame compares what both get right.
+	 */
+	op(b, LOGIC, "test al, al", B(0x84, 0xc0));
 	op(b, AAM_AAD, "aam 0 (#DE)", B(0xd4, 0x00));
 }
 

@@ -253,6 +253,7 @@ struct tcg_cpu {
 	bool interrupt_shadow;	/* after STI / MOV SS: no interrupt before the next insn */
 	bool nmi_blocked;	/* from NMI delivery to the next IRET */
 	bool wait_for_sipi;	/* application processor after INIT */
+	bool pending_single_step;	/* TF trap owed from before a return to the machine */
 	int delivering_vector;	/* exception being delivered, or -1 (for #DF) */
 	int pending_vector;	/* raised by cpu_raise, delivered by the run loop */
 	uint32_t pending_error;

@@ -15,16 +15,22 @@ static uint32_t parity_flag(uint64_t result)
 static uint32_t compute_arith(const struct tcg_cpu *cpu)
 {
 	unsigned int size = cpu->cc_size;
-	uint64_t mask = size_mask(size), sign = sign_bit(size);
-	uint64_t res = cpu->cc_dst & mask, src = cpu->cc_src & mask, op1;
+	uint64_t mask, sign, res, src, op1;
 	uint32_t f = 0;
 	bool carry;
 
+	if (cpu->cc_op == CC_EFLAGS)
+		return cpu->eflags & FLAGS_ARITH;
+	if (cpu->cc_op == CC_BITS)
+		return (uint32_t)cpu->cc_dst & FLAGS_ARITH;
+	mask = size_mask(size);
+	sign = sign_bit(size);
+	res = cpu->cc_dst & mask;
+	src = cpu->cc_src & mask;
 	switch (cpu->cc_op) {
 	case CC_EFLAGS:
-		return cpu->eflags & FLAGS_ARITH;
 	case CC_BITS:
-		return (uint32_t)cpu->cc_dst & FLAGS_ARITH;
+		break;
 	case CC_ADD:
 		op1 = (res - src) & mask;
 		if (res < src)

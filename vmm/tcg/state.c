@@ -197,6 +197,7 @@ void cpu_set_state(struct tcg_cpu *cpu, const struct x86_cpu_state *state)
 	cpu->msr = state->msr;
 	cpu->halted = false;
 	cpu->wait_for_sipi = false;
+	cpu->pending_single_step = false;
 	cpu_update_mode(cpu);
 	/* CPL is the DPL of SS (Vol. 3A §5.5); CS.RPL in real mode is 0. */
 	if (cpu->protected_mode && !(cpu->eflags & FLAG_VM))

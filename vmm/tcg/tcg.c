@@ -382,6 +382,15 @@ static void single_step(struct tcg_cpu *cpu, const struct block *b)
 	if (cpu->interrupt_shadow)
 		return;
 	cpu->dr[6] |= 1ULL << 14;	/* BS */
+	/*
+	 * If the machine wants the vCPU back (the instruction was an I/O exit
+	 * point, say), the trap stays pending across the return, as it does in
+	 * hardware virtualization; it is delivered first when the vCPU resumes.
+	 */
+	if (__atomic_load_n(&cpu->machine_kick, __ATOMIC_SEQ_CST)) {
+		cpu->pending_single_step = true;
+		return;
+	}
 	cpu_deliver_event(cpu, EXC_DB, EVENT_EXCEPTION, false, 0, cpu->rip);
 }
 
@@ -395,6 +404,10 @@ static __attribute__((noinline)) enum vcpu_exit exec_loop(struct tcg_cpu *cpu)
 	const struct block *prev = NULL;
 	uint64_t epoch = cpu->arena_epoch;
 
+	if (unlikely(cpu->pending_single_step)) {
+		cpu->pending_single_step = false;
+		cpu_deliver_event(cpu, EXC_DB, EVENT_EXCEPTION, false, 0, cpu->rip);
+	}
 	for (;;) {
 		bool shadowed = cpu->interrupt_shadow;
 		const struct block *b;
