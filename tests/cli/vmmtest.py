@@ -55,6 +55,10 @@ class VmmTestCase(unittest.TestCase):
             self.assertIn(fragment, lines[-1], report)
         return lines[-1]
 
+# Where multiboot_image() puts the code: 1 MiB + the 32-byte header.
+CODE_BASE = 0x100020
+
+
 def multiboot_image(code):
     """A multiboot v1 kernel using the a.out kludge (header flag bit 16):
     32-bit protected-mode `code` loaded at 1 MiB, entered right after the
