@@ -7,6 +7,7 @@
  */
 #include "decode.h"
 
+#include "fpu.h"
 #include "ops.h"
 
 /* Opcode table flags. */
@@ -123,7 +124,7 @@ static const struct opcode one_byte[256] = {
 	[0xff] = { NULL, F_MODRM | F_GROUP | F_LOCKABLE },
 };
 
-/* SSE/MMX two-byte opcodes, all handled by op_sse (with ModRM). */
+/* MMX/SSE/SSE2 two-byte opcodes: op_sse marks them for sse_decode(). */
 #define SSE { op_sse, F_MODRM }
 #define SSE_IB { op_sse, F_MODRM | F_IBU }
 
@@ -561,6 +562,19 @@ unsigned int decode_one(struct fetch *f, struct insn *in)
 		in->imm = 1;
 	if (map == 2 && (b == 0xa5 || b == 0xad))
 		in->imm = 0x100;
+
+	/*
+	 * x87 and MMX/SSE/SSE2: the handler depends on the ModRM byte and, in
+	 * the 0F map, on the mandatory prefix (F2/F3 before 66, Vol. 2A §2.1.2).
+	 */
+	if (map == 1 && b >= 0xd8 && b <= 0xdf) {
+		in->fn = x87_decode(in, b, modrm);
+	} else if (mandatory_prefix_map) {
+		enum sse_prefix prefix = p.rep == 0xf3 ? SSE_F3 : p.rep == 0xf2 ? SSE_F2 :
+					 p.opsize ? SSE_66 : SSE_NP;
+
+		in->fn = sse_decode(in, b, prefix, modrm);
+	}
 
 	/* Prefix-selected variants. */
 	if (map == 1 && b == 0x90 && !(p.rex & 1)) {
