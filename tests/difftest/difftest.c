@@ -30,6 +30,7 @@ struct options {
 	bool mutate;
 	bool perturb;
 	int min_insns, max_insns;
+	int simd_percent;
 	int max_failures;
 	int timeout_ms;
 	bool verbose;
@@ -291,11 +292,16 @@ static void print_reproducer(const struct context *ctx, const struct dt_case *c,
 	const struct options *opt = ctx->opt;
 
 	const char *perturb = opt->perturb ? " --perturb" : "";
+	char generation[64] = "";
 
+	/* The options that shape random cases. */
+	if (opt->simd_percent || opt->min_insns != 1 || opt->max_insns != 16)
+		g_snprintf(generation, sizeof(generation), " --simd %d --min-insns %d --max-insns %d",
+			   opt->simd_percent, opt->min_insns, opt->max_insns);
 	if (random)
 		printf("  reproduce: difftest --seed 0x%" PRIx64 " --first %" G_GINT64_FORMAT
-		       " --count 1 --handpicked none --accel-a %s --accel-b %s%s\n",
-		       opt->seed, index, opt->accel_a, opt->accel_b, perturb);
+		       " --count 1 --handpicked none --accel-a %s --accel-b %s%s%s\n",
+		       opt->seed, index, opt->accel_a, opt->accel_b, perturb, generation);
 	else
 		printf("  reproduce: difftest --seed 0x%" PRIx64 " --handpicked '%s' --count 0"
 		       " --accel-a %s --accel-b %s%s\n", opt->seed, c->name, opt->accel_a,
@@ -411,6 +417,7 @@ static int run(const struct options *opt)
 		.features = features_a & features_b,
 		.min_insns = (unsigned int)opt->min_insns,
 		.max_insns = (unsigned int)MAX(opt->max_insns, opt->min_insns),
+		.simd_percent = (unsigned int)opt->simd_percent,
 	};
 
 	print_features(config.features);
@@ -478,6 +485,8 @@ int main(int argc, char **argv)
 		  "Run an unrelated random case on B before each case (catches state leaking between runs)", NULL },
 		{ "min-insns", 0, 0, G_OPTION_ARG_INT, &opt.min_insns, "Fewest instructions per random case (default 1)", "N" },
 		{ "max-insns", 0, 0, G_OPTION_ARG_INT, &opt.max_insns, "Most instructions per random case (default 16)", "N" },
+		{ "simd", 0, 0, G_OPTION_ARG_INT, &opt.simd_percent,
+		  "Make P% of random instructions x87/MMX/SSE/SSE2 (default 0)", "P" },
 		{ "max-failures", 0, 0, G_OPTION_ARG_INT, &opt.max_failures, "Stop after N mismatches (default 20)", "N" },
 		{ "timeout-ms", 0, 0, G_OPTION_ARG_INT, &opt.timeout_ms, "Time one case may take (default 10000)", "MS" },
 		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Print every case", NULL },
@@ -517,8 +526,9 @@ int main(int argc, char **argv)
 	opt.perturb = perturb;
 	opt.verbose = verbose;
 	if (opt.count < 0 || opt.first < 0 || opt.min_insns < 1 || opt.max_insns > 64 ||
-	    opt.max_failures < 1 || opt.timeout_ms < 1) {
-		fprintf(stderr, "difftest: --count/--first must be >= 0, --min-insns >= 1, --max-insns <= 64\n");
+	    opt.max_failures < 1 || opt.timeout_ms < 1 || opt.simd_percent < 0 || opt.simd_percent > 100) {
+		fprintf(stderr, "difftest: --count/--first must be >= 0, --min-insns >= 1, --max-insns <= 64,"
+			" --simd 0-100\n");
 		return EXIT_FAILURE;
 	}
 	return run(&opt);

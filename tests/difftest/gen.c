@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "gen.h"
+#include "gen_simd.h"
 
 #define GPR_BIT(reg)	(1u << ((reg) >= REG_AH ? (reg) - REG_AH : (reg)))
 #define RESERVED_GPRS	(GPR_BIT(X86_RSP) | GPR_BIT(DT_REG_DATA_BASE) | GPR_BIT(DT_REG_DATA_INDEX))
@@ -458,6 +459,14 @@ static bool pick_mem(struct gen *g, struct mem_operand *m, unsigned int size, bo
 	if (seg_base == 0 && rng_percent(rng, 5))
 		m->addr32 = true;
 	return true;
+}
+
+bool dt_pick_mem(struct dt_builder *b, struct mem_operand *m, unsigned int size, bool edges_ok,
+		 unsigned int align)
+{
+	struct gen g = { .b = *b, .rng = b->rng };
+
+	return pick_mem(&g, m, size, edges_ok, align);
 }
 
 /* The immediate of imm_size bytes, biased towards edge values. */
@@ -1104,6 +1113,8 @@ void gen_random_case(struct dt_case *c, const uint8_t *base_pages, uint64_t seed
 	rng_init_case(&rng, seed, index, 0);
 	g_snprintf(name, sizeof(name), "random #%" G_GUINT64_FORMAT, index);
 	dt_begin(&g.b, c, base_pages, &rng, name);
+	if (config->simd_percent)
+		gen_simd_setup(&g.b);
 
 	for (unsigned int i = 0; i < insn_forms_count; i++)
 		if (form_enabled(&insn_forms[i], config->features))
@@ -1113,6 +1124,10 @@ void gen_random_case(struct dt_case *c, const uint8_t *base_pages, uint64_t seed
 			 (unsigned int)rng_below(&rng, config->max_insns - config->min_insns + 1);
 
 	for (unsigned int i = 0; i < n && !g.b.overflow; i++) {
+		if (config->simd_percent && rng_percent(&rng, config->simd_percent)) {
+			gen_simd_insn(&g.b);
+			continue;
+		}
 		unsigned int pick = (unsigned int)rng_below(&rng, total_weight);
 
 		for (unsigned int j = 0; j < insn_forms_count; j++) {
@@ -1127,5 +1142,7 @@ void gen_random_case(struct dt_case *c, const uint8_t *base_pages, uint64_t seed
 			pick -= f->weight;
 		}
 	}
+	if (config->simd_percent)
+		gen_simd_epilogue(&g.b);
 	dt_finish(&g.b);
 }

@@ -92,7 +92,16 @@ bool dt_emit_mov_imm(struct dt_builder *b, unsigned int reg, uint64_t value);
 struct gen_config {
 	uint32_t features;		/* 1 << enum cpu_feature: what both sides have */
 	unsigned int min_insns, max_insns;
+	unsigned int simd_percent;	/* share of x87/MMX/SSE instructions (gen_simd.c) */
 };
+
+/*
+ * A memory operand of size bytes aligned to align the generator can reach:
+ * mostly the data pages, sometimes (edges_ok) a page that faults or an
+ * access straddling into one.  False when no encoding reaches the target.
+ */
+bool dt_pick_mem(struct dt_builder *b, struct mem_operand *m, unsigned int size, bool edges_ok,
+		 unsigned int align);
 
 /* Random case number index of the run seeded with seed. */
 void gen_random_case(struct dt_case *c, const uint8_t *base_pages, uint64_t seed, uint64_t index,
