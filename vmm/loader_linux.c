@@ -24,6 +24,7 @@
 #include "e820.h"
 #include "error.h"
 #include "layout.h"
+#include "loader_cache.h"
 #include "loader_unpack.h"
 #include "loader_vmlinux.h"
 #include "log.h"
@@ -383,8 +384,8 @@ static bool linux_unpack(const struct linux_image *img, struct vmlinux *vmlinux,
 	 * (arch/x86/boot/header.S, INIT_SIZE), and the caller has checked
 	 * that init_size fits in guest RAM: the bound for the output.
 	 */
-	elf = loader_unpack(img->path, format, img->payload, img->payload_size, img->hdr.init_size,
-			    &elf_size, error);
+	elf = loader_unpack_cached(img->path, format, img->payload, img->payload_size,
+				   img->hdr.init_size, &elf_size, error);
 	if (!elf || !loader_vmlinux_parse(img->path, elf, elf_size, vmlinux, error))
 		return false;
 

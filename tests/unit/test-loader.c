@@ -1226,6 +1226,71 @@ static void test_linux_unpack(gconstpointer data)
 	guest_memory_destroy(&mem);
 }
 
+/*
+ * The unpacked-kernel cache: the second load of the same kernel is served
+ * from the cache (same guest result), a damaged entry is ignored and
+ * rebuilt, and an empty VESSEL_KERNEL_CACHE turns the cache off.
+ */
+static void test_linux_unpack_cache(void)
+{
+	g_autoptr(GByteArray) elf = vm_elf();
+	g_autofree char *path = write_packed_kernel("bzImage-cached", "xz", elf, VM_INIT_SIZE);
+	g_autofree char *cache = g_build_filename(tmp_dir, "kernel-cache", NULL);
+	struct boot_config config = { .kernel_path = path };
+	struct boot_entry entry;
+	struct guest_memory mem;
+	const char *name;
+	g_autofree char *entry_path = NULL;
+	GDir *dir;
+
+	g_setenv("VESSEL_KERNEL_CACHE", cache, TRUE);
+	guest_init(&mem, 64 * MIB);
+	dirty_kernel_area(&mem);
+	load_ok(&mem, &config, &entry);
+	assert_vmlinux_loaded(&mem, elf);
+	guest_memory_destroy(&mem);
+
+	/* Exactly one entry, holding the unpacked ELF. */
+	dir = g_dir_open(cache, 0, NULL);
+	g_assert_nonnull(dir);
+	name = g_dir_read_name(dir);
+	g_assert_nonnull(name);
+	g_assert_true(g_str_has_suffix(name, ".vmlinux"));
+	entry_path = g_build_filename(cache, name, NULL);
+	g_assert_null(g_dir_read_name(dir));
+	g_dir_close(dir);
+	{
+		g_autofree char *contents = NULL;
+		gsize len;
+
+		g_assert_true(g_file_get_contents(entry_path, &contents, &len, NULL));
+		g_assert_cmpmem(contents, len, elf->data, elf->len);
+	}
+
+	/* A hit gives the same guest. */
+	guest_init(&mem, 64 * MIB);
+	dirty_kernel_area(&mem);
+	load_ok(&mem, &config, &entry);
+	assert_vmlinux_loaded(&mem, elf);
+	guest_memory_destroy(&mem);
+
+	/* A truncated entry is ignored, and rewritten whole. */
+	g_assert_true(g_file_set_contents(entry_path, "short", 5, NULL));
+	guest_init(&mem, 64 * MIB);
+	dirty_kernel_area(&mem);
+	load_ok(&mem, &config, &entry);
+	assert_vmlinux_loaded(&mem, elf);
+	guest_memory_destroy(&mem);
+	{
+		g_autofree char *contents = NULL;
+		gsize len;
+
+		g_assert_true(g_file_get_contents(entry_path, &contents, &len, NULL));
+		g_assert_cmpuint(len, ==, elf->len);
+	}
+	g_setenv("VESSEL_KERNEL_CACHE", "", TRUE);
+}
+
 /* An e_entry given as a virtual address runs at its physical counterpart. */
 static void test_linux_unpack_virtual_entry(void)
 {
@@ -1596,8 +1661,11 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	tmp_dir = g_dir_make_tmp("vessel-test-loader-XXXXXX", &error);
 	g_assert_no_error(error);
+	/* Never touch the user's kernel cache; the cache test sets its own. */
+	g_setenv("VESSEL_KERNEL_CACHE", "", TRUE);
 
 	g_test_add_func("/loader/multiboot/elf", test_multiboot_elf);
+	g_test_add_func("/loader/linux/unpack-cache", test_linux_unpack_cache);
 	g_test_add_func("/loader/multiboot/minimal-info", test_multiboot_minimal_info);
 	g_test_add_func("/loader/multiboot/virtual-entry", test_multiboot_virtual_entry);
 	g_test_add_func("/loader/multiboot/aout-kludge", test_multiboot_aout);

@@ -452,7 +452,10 @@ static void test_quick_calibration(struct fixture *f, gconstpointer data)
 	hi = ticks(read.hi - load.lo) + 1;
 	g_assert_cmpuint(msb, >=, (0xffff - hi) >> 8);
 	g_assert_cmpuint(msb, <=, (0xffff - lo) >> 8);
-	g_assert_cmpuint(msb, <, 0xff - 15);	/* 5 ms is ~23 MSB steps */
+	/* 5 ms is ~23 MSB steps; only checkable if the host did not stall us
+	 * between that last read and the loop's end (the brackets above hold anyway). */
+	if (read.lo - load.hi >= 4 * MS)
+		g_assert_cmpuint(msb, <, 0xff - 15);
 }
 
 static void test_periodic_irq0(struct fixture *f, gconstpointer data)

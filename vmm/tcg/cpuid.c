@@ -9,6 +9,9 @@
  */
 #include "cpu.h"
 
+#include "apic.h"
+#include "vm.h"
+
 #include <string.h>
 
 /* Leaf 1 EDX. */
@@ -52,12 +55,36 @@
 /* Leaf 0x80000007 EDX. */
 #define FE_INVARIANT_TSC (1u << 8)
 
-#define MAX_BASIC_LEAF		0x7
+#define MAX_BASIC_LEAF		0x16
 #define MAX_EXTENDED_LEAF	0x80000008
 #define HYPERVISOR_LEAF		0x40000000
 
 /* Family 6, model 15 (0x0f), stepping 11: a 64-bit Core 2-era part. */
 #define SIGNATURE		0x000006fb
+
+/* The fraction num/den closest to tsc_hz / LAPIC_BUS_HZ with num < 4295. */
+static void tsc_ratio(uint64_t tsc_hz, uint32_t *num, uint32_t *den)
+{
+	double ratio = (double)tsc_hz / (double)LAPIC_BUS_HZ, best_error = 1e9;
+
+	*num = 1;
+	*den = 1;
+	for (uint32_t d = 1; d < 4295; d++) {
+		double n = ratio * d + 0.5;
+		double error;
+
+		if (n >= 4295.0)
+			break;
+		error = (double)(uint32_t)n / d - ratio;
+		if (error < 0)
+			error = -error;
+		if ((uint32_t)n > 0 && error < best_error) {
+			best_error = error;
+			*num = (uint32_t)n;
+			*den = d;
+		}
+	}
+}
 
 static void put_string(uint32_t out[4], const char *s, const int order[4])
 {
@@ -104,6 +131,27 @@ void cpu_cpuid(struct tcg_cpu *cpu, uint32_t leaf, uint32_t subleaf, uint32_t ou
 		memcpy(&out[1], "Vess", 4);
 		memcpy(&out[2], "elVM", 4);
 		memcpy(&out[3], "M\0\0\0", 4);
+		break;
+	case 0x15: {
+		/*
+		 * TSC / core crystal clock: the "crystal" is the local APIC timer's
+		 * 1 GHz clock, and TSC = crystal * EBX / EAX is the host TSC rate,
+		 * so guests need not calibrate against the PIT (Linux takes both
+		 * tsc_khz and lapic_timer_period from here).  Linux multiplies
+		 * crystal kHz by EBX in 32 bits, so EBX stays below 4295.
+		 */
+		uint32_t num, den;
+
+		tsc_ratio(cpu->vm->tsc_hz, &num, &den);
+		out[0] = den;
+		out[1] = num;
+		out[2] = (uint32_t)LAPIC_BUS_HZ;
+		break;
+	}
+	case 0x16:
+		/* Base and maximum frequency in MHz, bus (reference) 100 MHz. */
+		out[0] = out[1] = (uint32_t)(cpu->vm->tsc_hz / 1000000);
+		out[2] = 100;
 		break;
 	case 0x80000000:
 		out[0] = MAX_EXTENDED_LEAF;

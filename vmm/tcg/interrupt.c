@@ -8,6 +8,8 @@
 
 #include "log.h"
 
+#include <stdio.h>
+
 void cpu_raise(struct tcg_cpu *cpu, int vector, uint32_t error_code)
 {
 	cpu->pending_vector = vector;
@@ -29,6 +31,29 @@ void cpu_handle_exception(struct tcg_cpu *cpu)
 {
 	int vector = cpu->pending_vector, first = cpu->delivering_vector;
 	uint32_t error = cpu->pending_error;
+	static int trace = -1;
+
+	/* VESSEL_TCG_TRACE_EXCEPTIONS=1: one stderr line per exception (debugging). */
+	if (unlikely(trace)) {
+		if (trace < 0)
+			trace = g_getenv("VESSEL_TCG_TRACE_EXCEPTIONS") != NULL;
+		if (trace) {
+			fprintf(stderr, "tcg %u: exception %d error 0x%x at rip 0x%" G_GINT64_MODIFIER "x rsp 0x%" G_GINT64_MODIFIER "x cr2 0x%" G_GINT64_MODIFIER "x cpl %u cr3 0x%" G_GINT64_MODIFIER "x\n",
+				cpu->index, vector, error, cpu->rip, cpu->regs[4], cpu->cr2, cpu->cpl, cpu->cr3);
+			if (vector == EXC_PF && cpu->long_mode) {
+				uint64_t table = cpu->cr3 & 0xffffffffff000ULL;
+
+				for (int level = 4; level >= 1; level--) {
+					uint64_t e = phys_read(cpu, table + ((cpu->cr2 >> (12 + 9 * (level - 1))) & 0x1ff) * 8, 8);
+
+					fprintf(stderr, "    level %d entry 0x%016" G_GINT64_MODIFIER "x\n", level, e);
+					if (!(e & 1) || (e & 0x80))
+						break;
+					table = e & 0xffffffffff000ULL;
+				}
+			}
+		}
+	}
 
 	/* A fault while delivering an exception (Vol. 3A §6.15, Table 6-5). */
 	if (first >= 0) {

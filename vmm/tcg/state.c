@@ -24,6 +24,9 @@
 #define EFER_LME	(1ULL << 8)
 #define EFER_LMA	(1ULL << 10)
 #define EFER_NXE	(1ULL << 11)
+#define MISC_ENABLE_FAST_STRINGS	(1ULL << 0)
+#define MISC_ENABLE_BTS_UNAVAILABLE	(1ULL << 11)
+#define MISC_ENABLE_PEBS_UNAVAILABLE	(1ULL << 12)
 
 static bool flat(const struct segment *s, bool code)
 {
@@ -239,6 +242,12 @@ void cpu_reset(struct tcg_cpu *cpu)
 	cpu->dr[6] = 0xffff0ff0;
 	cpu->dr[7] = 0x400;
 	cpu->xcr0 = 1;
+	/*
+	 * IA32_MISC_ENABLE as firmware leaves it: fast strings on (guests that
+	 * see it off disable ERMS, yet trust FSRM to imply it), no BTS or PEBS.
+	 */
+	cpu->misc_enable = MISC_ENABLE_FAST_STRINGS | MISC_ENABLE_BTS_UNAVAILABLE |
+			   MISC_ENABLE_PEBS_UNAVAILABLE;
 	cpu->interrupt_shadow = false;
 	cpu->nmi_blocked = false;
 	cpu->delivering_vector = -1;
