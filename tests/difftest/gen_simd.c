@@ -68,7 +68,8 @@ static uint64_t fp_value(struct rng *rng, unsigned int mant_bits, unsigned int e
 		mant = rng_percent(rng, 50) ? 0 : mant_mask & ~(rng_below(rng, 4));
 		break;
 	default:
-		return rng_next(rng) & ((1ULL << (mant_bits + exp_bits + 1)) - 1);
+		/* Any bit pattern of the format's width (64 bits: all of them). */
+		return rng_next(rng) & (~0ULL >> (63 - mant_bits - exp_bits));
 	}
 	return sign << (mant_bits + exp_bits) | exp << mant_bits | mant;
 }
