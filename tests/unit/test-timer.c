@@ -127,8 +127,12 @@ static void test_past_deadline(void)
 	p.timer = timer_new(s, record_fire, &p);
 	timer_arm_ns(p.timer, start - 5 * MS);
 	g_assert_cmpint(record_wait(&r, 1, 1000), ==, 1);
-	/* "At once": well within the time a guest tick takes. */
-	g_assert_cmpint(r.fired_ns[0] - start, <, 50 * MS);
+	/*
+	 * "At once": without waiting for anything.  The bound is loose because
+	 * a loaded host (parallel tests on two cores) delays a woken thread by
+	 * 100 ms and more; a deadline mistaken for a far-future one never fires.
+	 */
+	g_assert_cmpint(r.fired_ns[0] - start, <, 500 * MS);
 	timer_free(p.timer);
 	timer_service_free(s);
 	record_clear(&r);
