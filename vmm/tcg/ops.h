@@ -146,14 +146,14 @@ OP(op_fence);
 OP(op_clflush);
 OP(op_xgetbv);
 
-/* exec_fpu.c / exec_sse.c */
-OP(op_fpu);		/* D8-DF */
+/* exec_fpu.c, exec_x87.c, exec_sse.c (more in fpu.h) */
+OP(op_fpu);		/* D8-DF table marker: x87_decode() picks the handler */
 OP(op_fwait);
 OP(op_fxsave);
 OP(op_fxrstor);
 OP(op_ldmxcsr);
 OP(op_stmxcsr);
-OP(op_sse);		/* 0F xx SSE/SSE2/MMX: dispatched on opcode and prefix */
+OP(op_sse);		/* 0F xx MMX/SSE/SSE2 table marker: sse_decode() picks the handler */
 
 /* exec_fast.c: a faster handler for a decoded instruction, or in->fn. */
 insn_fn insn_specialize(struct insn *in);
