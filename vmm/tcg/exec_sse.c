@@ -136,13 +136,18 @@ static inline __m128i xmm_source(struct tcg_cpu *cpu, const struct insn *in)
 	return load128(cpu, in, true);
 }
 
-/* mm/m64 source of an MMX instruction, after its checks (TOP not yet changed). */
-static inline uint64_t mm_source(struct tcg_cpu *cpu, const struct insn *in)
+/* mm/m64 (or m32) source of an MMX instruction, after its checks (TOP not yet changed). */
+static inline uint64_t mm_source_sized(struct tcg_cpu *cpu, const struct insn *in, unsigned int size)
 {
 	fpu_check_mmx(cpu);
 	if (in->flags & INSN_MEM)
-		return load_mem(cpu, in, 8);
+		return load_mem(cpu, in, size);
 	return mm_get(cpu, in->rm);
+}
+
+static inline uint64_t mm_source(struct tcg_cpu *cpu, const struct insn *in)
+{
+	return mm_source_sized(cpu, in, 8);
 }
 
 /* Source of a floating-point operation: xmm, or aligned m128 / m64 / m32 (zero-extended). */
@@ -500,15 +505,18 @@ static inline uint64_t mm_lanes(__m128i (*fn)(__m128i, __m128i), uint64_t a, uin
 		return insn_done(cpu, in);						\
 	}
 
-#define MM_INT(name, mm_fn)								\
+#define MM_INT_SIZED(name, mm_fn, source_size)						\
 	static int op_##name##_mm(struct tcg_cpu *cpu, const struct insn *in)		\
 	{										\
-		uint64_t b = mm_source(cpu, in), a = mm_get(cpu, in->reg);		\
+		uint64_t b = mm_source_sized(cpu, in, source_size);			\
+		uint64_t a = mm_get(cpu, in->reg);					\
 											\
 		mmx_enter(cpu);								\
 		mm_set(cpu, in->reg, mm_fn);						\
 		return insn_done(cpu, in);						\
 	}
+
+#define MM_INT(name, mm_fn) MM_INT_SIZED(name, mm_fn, 8)
 
 /* Element-wise operations: the MMX form is the low half of the 128-bit one. */
 #define PACKED_INT(name, expr)								\
@@ -566,9 +574,18 @@ PACKED_INT(psrad, _mm_sra_epi32(a, b))
 PACKED_INT(psllw, _mm_sll_epi16(a, b))
 PACKED_INT(pslld, _mm_sll_epi32(a, b))
 PACKED_INT(psllq, _mm_sll_epi64(a, b))
-PACKED_INT(punpcklbw, _mm_unpacklo_epi8(a, b))
-PACKED_INT(punpcklwd, _mm_unpacklo_epi16(a, b))
-PACKED_INT(punpckldq, _mm_unpacklo_epi32(a, b))
+/* MMX low unpacks read only the low half of their source: mm/m32 (Vol. 2B "PUNPCKLBW"). */
+#define UNPACK_LOW(name, expr)								\
+	static inline __m128i v_##name(__m128i a, __m128i b)				\
+	{										\
+		return expr;								\
+	}										\
+	XMM_INT(name)									\
+	MM_INT_SIZED(name, mm_lanes(v_##name, a, b), 4)
+
+UNPACK_LOW(punpcklbw, _mm_unpacklo_epi8(a, b))
+UNPACK_LOW(punpcklwd, _mm_unpacklo_epi16(a, b))
+UNPACK_LOW(punpckldq, _mm_unpacklo_epi32(a, b))
 
 /* MMX high unpacks interleave the upper halves of 64-bit operands. */
 #define UNPACK_HIGH(name, lo, hi)							\
