@@ -405,7 +405,10 @@ static const struct simd_form simd_forms[] = {
 	{ "cvtps2dq", 0x66, 0x5b, X, X, 16, S_ALIGN | S_FP, 2 },
 	{ "cvttps2dq", 0xf3, 0x5b, X, X, 16, S_ALIGN | S_FP, 2 },
 	FP4("sub", 0x5c, 0), FP4("min", 0x5d, 0), FP4("div", 0x5e, 0), FP4("max", 0x5f, 0),
-	PINT("punpcklbw", 0x60, 1), PINT("punpcklwd", 0x61, 1), PINT("punpckldq", 0x62, 1),
+	/* The MMX low unpacks read mm/m32. */
+	{ "punpcklbw", 0, 0x60, M, M, 4, 0, 1 }, { "punpcklbw", 0x66, 0x60, X, X, 16, S_ALIGN, 2 },
+	{ "punpcklwd", 0, 0x61, M, M, 4, 0, 1 }, { "punpcklwd", 0x66, 0x61, X, X, 16, S_ALIGN, 2 },
+	{ "punpckldq", 0, 0x62, M, M, 4, 0, 1 }, { "punpckldq", 0x66, 0x62, X, X, 16, S_ALIGN, 2 },
 	PINT("packsswb", 0x63, 1), PINT("pcmpgtb", 0x64, 1), PINT("pcmpgtw", 0x65, 1),
 	PINT("pcmpgtd", 0x66, 1), PINT("packuswb", 0x67, 1), PINT("punpckhbw", 0x68, 1),
 	PINT("punpckhwd", 0x69, 1), PINT("punpckhdq", 0x6a, 1), PINT("packssdw", 0x6b, 1),
