@@ -10,7 +10,7 @@ import subprocess
 import time
 import unittest
 
-from vmmtest import HALT_FOREVER, VMM, VmmTestCase, multiboot_image, serial_print_code
+from vmmtest import HALT_FOREVER, VMM, VmmTestCase, die_with_parent, multiboot_image, serial_print_code
 
 
 class Client:
@@ -70,7 +70,8 @@ class Control(VmmTestCase):
         self.proc = subprocess.Popen(
             [VMM, "--accel", "kvm", "--memory", "32M", "--kernel", kernel,
              "--control", self.socket_path],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            preexec_fn=die_with_parent)
         self.addCleanup(self.stop_vmm)
         self.assertEqual(self.proc.stdout.readline(), "ready\n")
 

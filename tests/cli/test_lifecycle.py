@@ -7,7 +7,7 @@ import subprocess
 import time
 import unittest
 
-from vmmtest import (HALT_FOREVER, VMM, VmmTestCase, multiboot_image, run,
+from vmmtest import (HALT_FOREVER, VMM, VmmTestCase, die_with_parent, multiboot_image, run,
                      serial_print_code)
 
 # Writes "boot\n" and resets through the i8042 (command 0xFE to port 0x64).
@@ -33,7 +33,8 @@ class Lifecycle(VmmTestCase):
         kernel = self.write("k", multiboot_image(RESET_CODE))
         proc = subprocess.Popen([VMM, "--accel", "kvm", "--memory", "16M", "--kernel", kernel],
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+                                stderr=subprocess.PIPE, text=True,
+                                preexec_fn=die_with_parent)
         try:
             # Each boot prints a line: three lines prove two complete reboots.
             for _ in range(3):
@@ -47,7 +48,8 @@ class Lifecycle(VmmTestCase):
         kernel = self.write("k", multiboot_image(serial_print_code("idle\n") + HALT_FOREVER))
         proc = subprocess.Popen([VMM, "--accel", "kvm", "--memory", "16M", "--kernel", kernel],
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+                                stderr=subprocess.PIPE, text=True,
+                                preexec_fn=die_with_parent)
         self.assertEqual(proc.stdout.readline(), "idle\n")
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=10)

@@ -3,8 +3,12 @@
 
 import os
 import subprocess
+import sys
 import tempfile
 import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from orphans import die_with_parent  # noqa: E402
 
 VMM = os.environ.get("VESSEL_VMM", "")
 
@@ -23,7 +27,8 @@ def run(*args, stdin=subprocess.DEVNULL, env=None, timeout=30, prefix=()):
     if env:
         full_env.update(env)
     return subprocess.run([*prefix, VMM, *args], stdin=stdin, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, env=full_env, timeout=timeout, text=True)
+                          stderr=subprocess.PIPE, env=full_env, timeout=timeout, text=True,
+                          preexec_fn=die_with_parent)
 
 
 class VmmTestCase(unittest.TestCase):

@@ -28,6 +28,9 @@ import sys
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from orphans import die_with_parent  # noqa: E402
+
 PASS_STATUS = 65   # guest wrote 0x20 to the test-exit port
 FW_CFG_TEST_FILE = "name=opt/vessel/test,string=hello-fw-cfg"
 DEFAULT_PROMPT = "input> "
@@ -152,7 +155,7 @@ def run(opts, cmd):
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=die_with_parent)
     out = Stream(proc.stdout, start)
     err = Stream(proc.stderr, start)
     pending = [unescape(t) for t in opts.stdin]

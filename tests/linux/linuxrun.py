@@ -10,7 +10,11 @@ import os
 import re
 import selectors
 import subprocess
+import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from orphans import die_with_parent  # noqa: E402
 
 START = "VESSEL-INIT-START"
 END = "VESSEL-INIT-END"
@@ -61,7 +65,7 @@ def boot(cmd, timeout_s, echo=None):
     stderr = bytearray()
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+                            stderr=subprocess.PIPE, preexec_fn=die_with_parent)
     timed_out = False
     with selectors.DefaultSelector() as selector:
         selector.register(proc.stdout, selectors.EVENT_READ, output)

@@ -27,6 +27,7 @@
 struct tcg_vm;
 struct lapic;
 struct block;
+struct tcg_profile;
 struct insn;
 
 #define likely(x)	__builtin_expect(!!(x), 1)
@@ -277,6 +278,7 @@ struct tcg_cpu {
 	struct bus *pio, *mmio;
 	struct vcpu *vcpu;
 	struct lapic *lapic;
+	struct tcg_profile *profile;	/* VESSEL_TCG_PROFILE, or NULL */
 	unsigned int index;
 	GMutex halt_lock;
 	GCond halt_cond;

@@ -14,6 +14,7 @@
 #include "layout.h"
 #include "log.h"
 #include "ops.h"
+#include "profile.h"
 #include "vm.h"
 
 /* --- time --- */
@@ -200,6 +201,7 @@ static void tcg_vcpu_destroy(void *opaque)
 	if (cpu->index < G_N_ELEMENTS(cpu->vm->cpus) && cpu->vm->cpus[cpu->index] == cpu)
 		cpu->vm->cpus[cpu->index] = NULL;
 	g_mutex_unlock(&cpu->vm->cpus_lock);
+	tcg_profile_stop(cpu->profile);
 	lapic_free(cpu->lapic);
 	block_cache_destroy(cpu);
 	g_mutex_clear(&cpu->halt_lock);
@@ -248,6 +250,7 @@ static void *tcg_vcpu_create(void *vm_opaque, struct vcpu *vcpu, GError **error)
 	g_mutex_lock(&vm->cpus_lock);
 	vm->cpus[vcpu->index] = cpu;
 	g_mutex_unlock(&vm->cpus_lock);
+	cpu->profile = tcg_profile_start(cpu);
 	return cpu;
 }
 
