@@ -572,12 +572,28 @@ void block_cache_flush(struct tcg_cpu *cpu);
 bool block_cache_init(struct tcg_cpu *cpu);
 void block_cache_destroy(struct tcg_cpu *cpu);
 
-/* Handler return values. */
-#define NEXT		0	/* continue with the next instruction of the block */
+/*
+ * Threaded dispatch: a handler that falls through runs the next instruction
+ * of the block itself, as a tail call, so every handler has its own indirect
+ * branch for the processor to predict (one shared call site in a loop
+ * predicts poorly).  The chain ends at the block's op_end_block sentinel, or
+ * when something asked the vCPU to leave the block (a write to a page with
+ * decoded code, an MMIO access, a kick from another thread); the handler
+ * then returns END_BLOCK to the run loop.  A block holds at most
+ * BLOCK_MAX_INSNS instructions, so even a build that does not turn these
+ * calls into jumps (sanitizers, -O0) nests that deep at most.
+ */
 #define END_BLOCK	1	/* leave the block (RIP already set) */
 
-/* The common tail of a non-branch instruction. */
-#define insn_done(cpu, in)	((cpu)->rip += (in)->len, NEXT)
+static inline int insn_next(struct tcg_cpu *cpu, const struct insn *in)
+{
+	if (unlikely(__atomic_load_n(&cpu->exit_request, __ATOMIC_RELAXED)))
+		return END_BLOCK;
+	return in[1].fn(cpu, in + 1);
+}
+
+/* The common tail of a non-branch instruction: advance RIP, run the next one. */
+#define insn_done(cpu, in)	((cpu)->rip += (in)->len, insn_next(cpu, in))
 
 /* Effective address of the memory operand (without segment). */
 static inline uint64_t insn_ea(const struct tcg_cpu *cpu, const struct insn *in)

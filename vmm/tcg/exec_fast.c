@@ -15,8 +15,7 @@ static int alu_##opname##_r32_r32(struct tcg_cpu *cpu, const struct insn *in)		\
 	if (writes)									\
 		cpu->regs[in->rm] = r;							\
 	cpu->cc_op = cc_kind; cpu->cc_size = 4; cpu->cc_dst = r; cpu->cc_src = b;	\
-	cpu->rip += in->len;								\
-	return NEXT;									\
+	return insn_done(cpu, in);							\
 }											\
 static int alu_##opname##_r64_r64(struct tcg_cpu *cpu, const struct insn *in)		\
 {											\
@@ -25,8 +24,7 @@ static int alu_##opname##_r64_r64(struct tcg_cpu *cpu, const struct insn *in)		\
 	if (writes)									\
 		cpu->regs[in->rm] = r;							\
 	cpu->cc_op = cc_kind; cpu->cc_size = 8; cpu->cc_dst = r; cpu->cc_src = b;	\
-	cpu->rip += in->len;								\
-	return NEXT;									\
+	return insn_done(cpu, in);							\
 }											\
 static int alu_##opname##_r32_imm(struct tcg_cpu *cpu, const struct insn *in)		\
 {											\
@@ -35,8 +33,7 @@ static int alu_##opname##_r32_imm(struct tcg_cpu *cpu, const struct insn *in)		\
 	if (writes)									\
 		cpu->regs[in->rm] = r;							\
 	cpu->cc_op = cc_kind; cpu->cc_size = 4; cpu->cc_dst = r; cpu->cc_src = b;	\
-	cpu->rip += in->len;								\
-	return NEXT;									\
+	return insn_done(cpu, in);							\
 }											\
 static int alu_##opname##_r64_imm(struct tcg_cpu *cpu, const struct insn *in)		\
 {											\
@@ -45,8 +42,7 @@ static int alu_##opname##_r64_imm(struct tcg_cpu *cpu, const struct insn *in)		\
 	if (writes)									\
 		cpu->regs[in->rm] = r;							\
 	cpu->cc_op = cc_kind; cpu->cc_size = 8; cpu->cc_dst = r; cpu->cc_src = b;	\
-	cpu->rip += in->len;								\
-	return NEXT;									\
+	return insn_done(cpu, in);							\
 }
 
 DEFINE_ALU(add, 0, a + b, CC_ADD, 1)
@@ -71,51 +67,44 @@ static const insn_fn alu_fast[9][4] = {
 static int mov_r32_r32(struct tcg_cpu *cpu, const struct insn *in)
 {
 	cpu->regs[in->rm] = (uint32_t)cpu->regs[in->reg];
-	cpu->rip += in->len;
-	return NEXT;
+	return insn_done(cpu, in);
 }
 
 static int mov_r64_r64(struct tcg_cpu *cpu, const struct insn *in)
 {
 	cpu->regs[in->rm] = cpu->regs[in->reg];
-	cpu->rip += in->len;
-	return NEXT;
+	return insn_done(cpu, in);
 }
 
 static int mov_r_imm(struct tcg_cpu *cpu, const struct insn *in)
 {
 	/* The decoder stores the already zero- or sign-extended value. */
 	cpu->regs[in->rm] = in->imm;
-	cpu->rip += in->len;
-	return NEXT;
+	return insn_done(cpu, in);
 }
 
 static int mov_r64_m64(struct tcg_cpu *cpu, const struct insn *in)
 {
 	cpu->regs[in->reg] = mem_read(cpu, in->seg, insn_ea(cpu, in), 8);
-	cpu->rip += in->len;
-	return NEXT;
+	return insn_done(cpu, in);
 }
 
 static int mov_m64_r64(struct tcg_cpu *cpu, const struct insn *in)
 {
 	mem_write(cpu, in->seg, insn_ea(cpu, in), 8, cpu->regs[in->reg]);
-	cpu->rip += in->len;
-	return cpu->exit_request;
+	return insn_done(cpu, in);
 }
 
 static int mov_r32_m32(struct tcg_cpu *cpu, const struct insn *in)
 {
 	cpu->regs[in->reg] = mem_read(cpu, in->seg, insn_ea(cpu, in), 4);
-	cpu->rip += in->len;
-	return NEXT;
+	return insn_done(cpu, in);
 }
 
 static int mov_m32_r32(struct tcg_cpu *cpu, const struct insn *in)
 {
 	mem_write(cpu, in->seg, insn_ea(cpu, in), 4, (uint32_t)cpu->regs[in->reg]);
-	cpu->rip += in->len;
-	return cpu->exit_request;
+	return insn_done(cpu, in);
 }
 
 #define DEFINE_INCDEC(name, size, T, delta, kind)						\
@@ -125,8 +114,7 @@ static int name(struct tcg_cpu *cpu, const struct insn *in)				\
 	cpu->cc_src2 = cpu_get_cf(cpu) ? FLAG_CF : 0;					\
 	cpu->regs[in->rm] = r;								\
 	cpu->cc_op = kind; cpu->cc_size = size; cpu->cc_dst = r;			\
-	cpu->rip += in->len;								\
-	return NEXT;									\
+	return insn_done(cpu, in);							\
 }
 
 DEFINE_INCDEC(inc_r32, 4, uint32_t, 1, CC_INC)
@@ -137,8 +125,7 @@ DEFINE_INCDEC(dec_r64, 8, uint64_t, -1, CC_DEC)
 static int lea_r64(struct tcg_cpu *cpu, const struct insn *in)
 {
 	cpu->regs[in->reg] = insn_ea(cpu, in);
-	cpu->rip += in->len;
-	return NEXT;
+	return insn_done(cpu, in);
 }
 
 insn_fn insn_specialize(struct insn *in)

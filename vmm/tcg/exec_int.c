@@ -1259,7 +1259,7 @@ static int rep_finish(struct tcg_cpu *cpu, const struct insn *in, bool stopped_b
 	if ((in->flags & (INSN_REP | INSN_REPNE)) && !stopped_by_flags && areg(cpu, 1, in->asize) != 0)
 		return END_BLOCK;
 	cpu->rip += in->len;
-	return (in->flags & (INSN_REP | INSN_REPNE)) ? END_BLOCK : NEXT;
+	return (in->flags & (INSN_REP | INSN_REPNE)) ? END_BLOCK : insn_next(cpu, in);
 }
 
 /*

@@ -764,7 +764,8 @@ int op_cpuid(struct tcg_cpu *cpu, const struct insn *in)
 	return insn_done(cpu, in);
 }
 
-int op_rdtsc(struct tcg_cpu *cpu, const struct insn *in)
+/* RDTSC's work, shared with RDTSCP: EDX:EAX = TSC. */
+static void rdtsc(struct tcg_cpu *cpu)
 {
 	uint64_t tsc;
 
@@ -773,13 +774,17 @@ int op_rdtsc(struct tcg_cpu *cpu, const struct insn *in)
 	tsc = cpu_tsc(cpu);
 	cpu->regs[0] = tsc & 0xffffffff;
 	cpu->regs[2] = tsc >> 32;
+}
+
+int op_rdtsc(struct tcg_cpu *cpu, const struct insn *in)
+{
+	rdtsc(cpu);
 	return insn_done(cpu, in);
 }
 
 int op_rdtscp(struct tcg_cpu *cpu, const struct insn *in)
 {
-	op_rdtsc(cpu, in);
-	cpu->rip -= in->len;
+	rdtsc(cpu);
 	cpu->regs[1] = cpu->msr.tsc_aux & 0xffffffff;
 	return insn_done(cpu, in);
 }

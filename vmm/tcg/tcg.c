@@ -350,6 +350,18 @@ static void trace_insn(struct tcg_cpu *cpu, const struct insn *in)
 		cpu->regs[2], cpu->regs[6], cpu->regs[7], cpu->regs[4], cpu->regs[5], cpu_get_eflags(cpu));
 }
 
+/*
+ * Runs one instruction alone: a copy of it followed by the end sentinel, so
+ * the threaded dispatch stops after it.  Handlers never look at neighbouring
+ * instructions, only at their own operands.
+ */
+static void run_one(struct tcg_cpu *cpu, const struct insn *in)
+{
+	struct insn step[2] = { *in, { .fn = op_end_block } };
+
+	step[0].fn(cpu, &step[0]);
+}
+
 static void run_block(struct tcg_cpu *cpu, const struct block *b)
 {
 	const struct insn *in = b->insns;
@@ -360,16 +372,18 @@ static void run_block(struct tcg_cpu *cpu, const struct block *b)
 			if (!trace_enabled)
 				goto run;
 		}
-		for (;; in++) {
-			if (in->fn != op_end_block)
-				trace_insn(cpu, in);
-			if (in->fn(cpu, in) || __atomic_load_n(&cpu->exit_request, __ATOMIC_RELAXED))
+		/* One at a time, to print each; a REP instruction or a branch ends the run. */
+		for (uint64_t rip = cpu->rip; in->fn != op_end_block && in->fn != op_crosses_page; in++) {
+			trace_insn(cpu, in);
+			run_one(cpu, in);
+			rip += in->len;
+			if (cpu->rip != rip || __atomic_load_n(&cpu->exit_request, __ATOMIC_RELAXED))
 				return;
 		}
+		return;
 	}
 run:
-	while (!in->fn(cpu, in) && !__atomic_load_n(&cpu->exit_request, __ATOMIC_RELAXED))
-		in++;
+	in->fn(cpu, in);
 }
 
 /*
@@ -379,9 +393,7 @@ run:
  */
 static void single_step(struct tcg_cpu *cpu, const struct block *b)
 {
-	const struct insn *in = &b->insns[0];
-
-	in->fn(cpu, in);
+	run_one(cpu, &b->insns[0]);
 	if (cpu->interrupt_shadow)
 		return;
 	cpu->dr[6] |= 1ULL << 14;	/* BS */
