@@ -888,6 +888,11 @@ bool lapic_pending(struct lapic *lapic)
 	return atomic_load_explicit(&lapic->intr_pending, memory_order_acquire);
 }
 
+const atomic_bool *lapic_pending_flag(struct lapic *lapic)
+{
+	return &lapic->intr_pending;
+}
+
 bool lapic_take_nmi(struct lapic *lapic)
 {
 	if (!atomic_load_explicit(&lapic->nmi_pending, memory_order_acquire))

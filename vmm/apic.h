@@ -2,6 +2,7 @@
 #ifndef VESSEL_VMM_APIC_H
 #define VESSEL_VMM_APIC_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -91,6 +92,8 @@ void lapic_init_ipi_reset(struct lapic *lapic);
  * or -1 if nothing is deliverable any more.
  */
 bool lapic_pending(struct lapic *lapic);
+/* The flag lapic_pending() reads, for a run loop that wants it inline. */
+const atomic_bool *lapic_pending_flag(struct lapic *lapic);
 int lapic_acknowledge(struct lapic *lapic);
 bool lapic_take_nmi(struct lapic *lapic);
 /* LINT0 (8259 INTR) and LINT1 (NMI) input levels. */

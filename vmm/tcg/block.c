@@ -26,8 +26,19 @@ static unsigned int hash_index(uint64_t phys, uint8_t mode)
 void block_cache_flush(struct tcg_cpu *cpu)
 {
 	memset(cpu->block_hash, 0, sizeof(cpu->block_hash[0]) * BLOCK_HASH_SIZE);
+	memset(cpu->jump_cache, 0, sizeof(cpu->jump_cache[0]) * JUMP_CACHE_SIZE);
 	cpu->arena_used = 0;
 	cpu->arena_epoch++;
+}
+
+/* Where a page's generation lives; pages outside RAM stay at generation 0. */
+static const uint32_t *generation_slot(struct tcg_cpu *cpu, uint64_t phys)
+{
+	static const uint32_t outside_ram;
+	struct tcg_vm *vm = cpu->vm;
+	uint64_t pfn = phys >> 12;
+
+	return pfn < vm->nr_pages ? &vm->page_gen[pfn] : &outside_ram;
 }
 
 static uint32_t page_generation(struct tcg_cpu *cpu, uint64_t phys)
@@ -139,9 +150,7 @@ static struct block *translate(struct tcg_cpu *cpu, uint64_t linear, uint64_t ph
 	}
 	b->gen = gen;
 	b->gen2 = gen2;
-	b->link[0] = b->link[1] = NULL;
-	b->link_rip[0] = b->link_rip[1] = ~0ULL;
-	b->link_tlb_generation = 0;
+	b->gen_now = generation_slot(cpu, phys);
 	b->mode = cpu->mode_key;
 	b->n_insns = (uint16_t)n;
 	memcpy(b->insns, insns, n * sizeof(insns[0]));
@@ -155,9 +164,8 @@ static struct block *translate(struct tcg_cpu *cpu, uint64_t linear, uint64_t ph
 	return b;
 }
 
-struct block *block_find(struct tcg_cpu *cpu)
+static struct block *block_find(struct tcg_cpu *cpu, uint64_t linear)
 {
-	uint64_t linear = cpu->code64 ? cpu->rip : (cpu->seg[SEG_CS].base + cpu->rip) & 0xffffffff;
 	uint64_t phys = mmu_translate_code(cpu, linear);
 	unsigned int h = hash_index(phys, cpu->mode_key);
 
@@ -171,36 +179,32 @@ struct block *block_find(struct tcg_cpu *cpu)
 	return translate(cpu, linear, phys);
 }
 
-struct block *block_next(struct tcg_cpu *cpu, const struct block *prev_const)
+static unsigned int jump_cache_index(uint64_t linear)
 {
-	/* Links are a cache inside the (per-vCPU) block; writing them is ours. */
-	struct block *prev = (struct block *)prev_const, *next;
-	unsigned int slot;
+	return (unsigned int)((linear ^ (linear >> JUMP_CACHE_BITS)) & (JUMP_CACHE_SIZE - 1));
+}
 
-	if (prev->link_tlb_generation == cpu->tlb_generation) {
-		for (slot = 0; slot < 2; slot++) {
-			next = prev->link[slot];
-			if (next && prev->link_rip[slot] == cpu->rip && next->mode == cpu->mode_key &&
-			    next->gen == page_generation(cpu, next->phys) && next->phys2 == ~0ULL)
-				return next;
-		}
-	} else {
-		prev->link[0] = prev->link[1] = NULL;
-		prev->link_rip[0] = prev->link_rip[1] = ~0ULL;
-		prev->link_tlb_generation = cpu->tlb_generation;
-	}
-	uint64_t epoch = cpu->arena_epoch;
+struct block *block_lookup(struct tcg_cpu *cpu)
+{
+	uint64_t linear = cpu->code64 ? cpu->rip : (cpu->seg[SEG_CS].base + cpu->rip) & 0xffffffff;
+	struct jump_cache_entry *j = &cpu->jump_cache[jump_cache_index(linear)];
+	struct block *b = j->block;
 
-	next = block_find(cpu);
-	/* Not when block_find() flushed the cache (prev is gone), nor for MMIO blocks. */
-	if (epoch == cpu->arena_epoch && next->phys != ~0ULL && prev->phys != ~0ULL) {
-		slot = prev->link[0] ? 1 : 0;
-		if (prev->link[0] && prev->link[1])
-			slot = 0;
-		prev->link[slot] = next;
-		prev->link_rip[slot] = cpu->rip;
+	if (likely(b && j->linear == linear && b->mode == cpu->mode_key && b->phys2 == ~0ULL)) {
+		/* Still the same physical page (as the TLB says), and not rewritten since. */
+		const struct tlb_entry *e = &cpu->tlb_sets[cpu->cpl == 3][(linear >> 12) & (TLB_SIZE - 1)];
+
+		if (likely(e->exec_tag == (linear & ~0xfffULL) && e->phys_page == (b->phys & ~0xfffULL) &&
+			   __atomic_load_n(b->gen_now, __ATOMIC_ACQUIRE) == b->gen))
+			return b;
 	}
-	return next;
+	b = block_find(cpu, linear);
+	/* Blocks run from MMIO are never cached; a flush inside block_find() cleared the cache. */
+	if (b->phys != ~0ULL) {
+		j->linear = linear;
+		j->block = b;
+	}
+	return b;
 }
 
 bool block_cache_init(struct tcg_cpu *cpu)
@@ -214,6 +218,7 @@ bool block_cache_init(struct tcg_cpu *cpu)
 	cpu->arena_size = ARENA_BYTES;
 	cpu->arena_used = 0;
 	cpu->block_hash = g_new0(struct block *, BLOCK_HASH_SIZE);
+	cpu->jump_cache = g_new0(struct jump_cache_entry, JUMP_CACHE_SIZE);
 	cpu->mmio_block = g_malloc0(sizeof(struct block) + (BLOCK_MAX_INSNS + 1) * sizeof(struct insn));
 	return true;
 }
@@ -223,6 +228,8 @@ void block_cache_destroy(struct tcg_cpu *cpu)
 	if (cpu->arena)
 		munmap(cpu->arena, cpu->arena_size);
 	g_free(cpu->block_hash);
+	g_free(cpu->jump_cache);
+	cpu->jump_cache = NULL;
 	g_free(cpu->mmio_block);
 	cpu->mmio_block = NULL;
 	cpu->arena = NULL;

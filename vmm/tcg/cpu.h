@@ -17,6 +17,7 @@
 #include <glib.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "accel.h"
@@ -195,11 +196,8 @@ struct insn {
 
 struct block {
 	uint64_t phys;		/* guest-physical address of the first byte */
-	/* Direct links to the blocks that followed, valid while the TLB is. */
-	struct block *link[2];
-	uint64_t link_rip[2];
-	uint64_t link_tlb_generation;
 	uint64_t phys2;		/* page of the last instruction's tail, or ~0 */
+	const uint32_t *gen_now;	/* the first page's current code generation */
 	uint32_t gen, gen2;	/* code generations of those pages at decode */
 	uint8_t mode;		/* decoder mode key */
 	uint16_t n_insns;
@@ -209,6 +207,20 @@ struct block {
 
 #define BLOCK_HASH_BITS	16
 #define BLOCK_HASH_SIZE	(1u << BLOCK_HASH_BITS)
+
+/*
+ * The jump cache: the block last run at a linear address, found without
+ * walking the hash chains.  An entry proves nothing by itself; block_lookup()
+ * checks it against the TLB (same physical page), the mode and the code
+ * generation, so TLB flushes and code writes need no bookkeeping here.
+ */
+#define JUMP_CACHE_BITS	12
+#define JUMP_CACHE_SIZE	(1u << JUMP_CACHE_BITS)
+
+struct jump_cache_entry {
+	uint64_t linear;
+	struct block *block;
+};
 
 struct tcg_cpu {
 	/* Hot state first. */
@@ -265,8 +277,9 @@ struct tcg_cpu {
 	struct tlb_entry tlb_sets[2][TLB_SIZE];
 	uint64_t tlb_generation;	/* bumped on every flush */
 
-	/* Translation blocks: a bump arena and a hash of chains. */
+	/* Translation blocks: a bump arena, a hash of chains, the jump cache. */
 	struct block **block_hash;
+	struct jump_cache_entry *jump_cache;
 	struct block *mmio_block;	/* scratch block for code run from MMIO */
 	uint8_t *arena;
 	size_t arena_size, arena_used;
@@ -278,6 +291,7 @@ struct tcg_cpu {
 	struct bus *pio, *mmio;
 	struct vcpu *vcpu;
 	struct lapic *lapic;
+	const atomic_bool *lapic_intr_pending;	/* lapic_pending(), inlined */
 	struct tcg_profile *profile;	/* VESSEL_TCG_PROFILE, or NULL */
 	unsigned int index;
 	GMutex halt_lock;
@@ -565,9 +579,8 @@ static inline void pop_commit(struct tcg_cpu *cpu, unsigned int bytes)
 
 /* --- decoding and blocks (decode.c, block.c) --- */
 
-struct block *block_find(struct tcg_cpu *cpu);
-/* The block at RIP after `prev` ran: its cached successor when still valid. */
-struct block *block_next(struct tcg_cpu *cpu, const struct block *prev);
+/* The block at CS:RIP, decoded now if need be (may raise #PF, #GP). */
+struct block *block_lookup(struct tcg_cpu *cpu);
 void block_cache_flush(struct tcg_cpu *cpu);
 bool block_cache_init(struct tcg_cpu *cpu);
 void block_cache_destroy(struct tcg_cpu *cpu);

@@ -245,6 +245,7 @@ static void *tcg_vcpu_create(void *vm_opaque, struct vcpu *vcpu, GError **error)
 	clock = (struct lapic_clock){ .read_tsc = guest_tsc, .opaque = cpu, .tsc_hz = vm->tsc_hz };
 	cpu->lapic = lapic_new(vm->apic_bus, vm->timers, vcpu->index, vcpu->index == 0, &clock,
 			       &tcg_lapic_ops, cpu);
+	cpu->lapic_intr_pending = lapic_pending_flag(cpu->lapic);
 	/* Application processors wait for INIT-SIPI-SIPI (Vol. 3A §8.4). */
 	cpu->wait_for_sipi = vcpu->index != 0;
 	g_mutex_lock(&vm->cpus_lock);
@@ -416,47 +417,41 @@ static void single_step(struct tcg_cpu *cpu, const struct block *b)
  */
 static __attribute__((noinline)) enum vcpu_exit exec_loop(struct tcg_cpu *cpu)
 {
-	const struct block *prev = NULL;
-	uint64_t epoch = cpu->arena_epoch;
-
 	if (unlikely(cpu->pending_single_step)) {
 		cpu->pending_single_step = false;
 		cpu_deliver_event(cpu, EXC_DB, EVENT_EXCEPTION, false, 0, cpu->rip);
 	}
 	for (;;) {
-		bool shadowed = cpu->interrupt_shadow;
 		const struct block *b;
 
-		if (unlikely(cpu->shutdown)) {
-			cpu->shutdown = false;
-			log_info("vCPU %u triple-faulted at RIP 0x%" G_GINT64_MODIFIER "x: resetting the machine",
-				 cpu->index, cpu->rip);
-			return VCPU_EXIT_RESET;
-		}
-		if (unlikely(shadowed))
+		/* One test for everything that is rare between two blocks. */
+		if (unlikely(cpu->shutdown | cpu->interrupt_shadow | cpu->halted | cpu->wait_for_sipi |
+			     __atomic_load_n(&cpu->interrupt_request, __ATOMIC_RELAXED) |
+			     ((cpu->eflags & FLAG_IF) &&
+			      atomic_load_explicit(cpu->lapic_intr_pending, memory_order_acquire)))) {
+			bool shadowed = cpu->interrupt_shadow;
+
+			if (cpu->shutdown) {
+				cpu->shutdown = false;
+				log_info("vCPU %u triple-faulted at RIP 0x%" G_GINT64_MODIFIER "x: resetting the machine",
+					 cpu->index, cpu->rip);
+				return VCPU_EXIT_RESET;
+			}
 			cpu->interrupt_shadow = false;
-		if (unlikely(__atomic_load_n(&cpu->interrupt_request, __ATOMIC_RELAXED) || cpu->halted ||
-			     cpu->wait_for_sipi ||
-			     (!shadowed && (cpu->eflags & FLAG_IF) && lapic_pending(cpu->lapic)))) {
-			if (handle_events(cpu, shadowed))
+			if ((__atomic_load_n(&cpu->interrupt_request, __ATOMIC_RELAXED) || cpu->halted ||
+			     cpu->wait_for_sipi || (!shadowed && (cpu->eflags & FLAG_IF) && lapic_pending(cpu->lapic))) &&
+			    handle_events(cpu, shadowed))
 				return VCPU_EXIT_KICKED;
-			prev = NULL;
 			if (cpu->shutdown)
 				continue;
 		}
 		__atomic_store_n(&cpu->exit_request, 0, __ATOMIC_RELAXED);
-		/* A flush (e.g. by INIT or a full arena) invalidates prev. */
-		if (prev && epoch != cpu->arena_epoch)
-			prev = NULL;
-		b = prev ? block_next(cpu, prev) : block_find(cpu);
-		epoch = cpu->arena_epoch;
+		b = block_lookup(cpu);
 		if (unlikely(cpu->eflags & FLAG_TF)) {
 			single_step(cpu, b);
-			prev = NULL;
 			continue;
 		}
 		run_block(cpu, b);
-		prev = b->phys != ~0ULL ? b : NULL;
 	}
 }
 
