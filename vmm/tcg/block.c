@@ -179,28 +179,18 @@ static struct block *block_find(struct tcg_cpu *cpu, uint64_t linear)
 	return translate(cpu, linear, phys);
 }
 
-static unsigned int jump_cache_index(uint64_t linear)
-{
-	return (unsigned int)((linear ^ (linear >> JUMP_CACHE_BITS)) & (JUMP_CACHE_SIZE - 1));
-}
-
 struct block *block_lookup(struct tcg_cpu *cpu)
 {
-	uint64_t linear = cpu->code64 ? cpu->rip : (cpu->seg[SEG_CS].base + cpu->rip) & 0xffffffff;
-	struct jump_cache_entry *j = &cpu->jump_cache[jump_cache_index(linear)];
-	struct block *b = j->block;
+	uint64_t linear = code_linear(cpu);
+	struct jump_cache_entry *j;
+	struct block *b = block_probe(cpu, linear);
 
-	if (likely(b && j->linear == linear && b->mode == cpu->mode_key && b->phys2 == ~0ULL)) {
-		/* Still the same physical page (as the TLB says), and not rewritten since. */
-		const struct tlb_entry *e = &cpu->tlb_sets[cpu->cpl == 3][(linear >> 12) & (TLB_SIZE - 1)];
-
-		if (likely(e->exec_tag == (linear & ~0xfffULL) && e->phys_page == (b->phys & ~0xfffULL) &&
-			   __atomic_load_n(b->gen_now, __ATOMIC_ACQUIRE) == b->gen))
-			return b;
-	}
+	if (likely(b))
+		return b;
 	b = block_find(cpu, linear);
 	/* Blocks run from MMIO are never cached; a flush inside block_find() cleared the cache. */
 	if (b->phys != ~0ULL) {
+		j = &cpu->jump_cache[jump_cache_index(linear)];
 		j->linear = linear;
 		j->block = b;
 	}

@@ -222,6 +222,11 @@ struct jump_cache_entry {
 	struct block *block;
 };
 
+static inline unsigned int jump_cache_index(uint64_t linear)
+{
+	return (unsigned int)((linear ^ (linear >> JUMP_CACHE_BITS)) & (JUMP_CACHE_SIZE - 1));
+}
+
 struct tcg_cpu {
 	/* Hot state first. */
 	uint64_t regs[16];
@@ -280,6 +285,7 @@ struct tcg_cpu {
 	/* Translation blocks: a bump arena, a hash of chains, the jump cache. */
 	struct block **block_hash;
 	struct jump_cache_entry *jump_cache;
+	int chain_budget;		/* blocks left to chain before the run loop looks */
 	struct block *mmio_block;	/* scratch block for code run from MMIO */
 	uint8_t *arena;
 	size_t arena_size, arena_used;
@@ -607,6 +613,64 @@ static inline int insn_next(struct tcg_cpu *cpu, const struct insn *in)
 
 /* The common tail of a non-branch instruction: advance RIP, run the next one. */
 #define insn_done(cpu, in)	((cpu)->rip += (in)->len, insn_next(cpu, in))
+
+/*
+ * The block at CS:RIP if the jump cache has it and it is still good: same
+ * physical page as the TLB says, same mode, code not rewritten since it was
+ * decoded.  NULL sends the caller to block_lookup()'s slow path.
+ */
+static inline struct block *block_probe(struct tcg_cpu *cpu, uint64_t linear)
+{
+	const struct jump_cache_entry *j = &cpu->jump_cache[jump_cache_index(linear)];
+	struct block *b = j->block;
+	const struct tlb_entry *e;
+
+	if (!b || j->linear != linear || b->mode != cpu->mode_key || b->phys2 != ~0ULL)
+		return NULL;
+	e = &cpu->tlb_sets[cpu->cpl == 3][(linear >> 12) & (TLB_SIZE - 1)];
+	if (e->exec_tag != (linear & ~0xfffULL) || e->phys_page != (b->phys & ~0xfffULL) ||
+	    __atomic_load_n(b->gen_now, __ATOMIC_ACQUIRE) != b->gen)
+		return NULL;
+	return b;
+}
+
+static inline uint64_t code_linear(const struct tcg_cpu *cpu)
+{
+	return cpu->code64 ? cpu->rip : (cpu->seg[SEG_CS].base + cpu->rip) & 0xffffffff;
+}
+
+/*
+ * Block chaining: a branch that ends a block goes on to the next block
+ * itself, as a tail call, when nothing needs the run loop — no event, no
+ * exit request, no single-step — and the jump cache has the target.
+ * chain_budget bounds a chain (the run loop refills it; 0 for an instruction
+ * run alone), so the loop's own checks run regularly and a build whose
+ * handlers do not end in jumps (sanitizers, -O0) cannot grow the stack
+ * without bound.
+ */
+#if defined(__OPTIMIZE__) && !defined(__SANITIZE_ADDRESS__)
+#define CHAIN_BUDGET	64
+#else
+#define CHAIN_BUDGET	4
+#endif
+
+static inline int block_chain(struct tcg_cpu *cpu)
+{
+	const struct block *b;
+
+	if (unlikely(__atomic_load_n(&cpu->exit_request, __ATOMIC_RELAXED) |
+		     __atomic_load_n(&cpu->interrupt_request, __ATOMIC_RELAXED) |
+		     cpu->interrupt_shadow | cpu->halted | (cpu->eflags & FLAG_TF) |
+		     ((cpu->eflags & FLAG_IF) &&
+		      atomic_load_explicit(cpu->lapic_intr_pending, memory_order_acquire))))
+		return END_BLOCK;
+	if (unlikely(--cpu->chain_budget <= 0))
+		return END_BLOCK;
+	b = block_probe(cpu, code_linear(cpu));
+	if (unlikely(!b))
+		return END_BLOCK;
+	return b->insns[0].fn(cpu, b->insns);
+}
 
 /* Effective address of the memory operand (without segment). */
 static inline uint64_t insn_ea(const struct tcg_cpu *cpu, const struct insn *in)

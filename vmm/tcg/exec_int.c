@@ -868,13 +868,13 @@ int op_jcc(struct tcg_cpu *cpu, const struct insn *in)
 		cpu->rip = branch_target(cpu, in, cpu->rip + in->len + in->imm);
 	else
 		cpu->rip += in->len;
-	return END_BLOCK;
+	return block_chain(cpu);
 }
 
 int op_jmp_rel(struct tcg_cpu *cpu, const struct insn *in)
 {
 	cpu->rip = branch_target(cpu, in, cpu->rip + in->len + in->imm);
-	return END_BLOCK;
+	return block_chain(cpu);
 }
 
 int op_call_rel(struct tcg_cpu *cpu, const struct insn *in)
@@ -883,13 +883,13 @@ int op_call_rel(struct tcg_cpu *cpu, const struct insn *in)
 
 	push(cpu, in->size, ret);
 	cpu->rip = branch_target(cpu, in, ret + in->imm);
-	return END_BLOCK;
+	return block_chain(cpu);
 }
 
 int op_jmp_rm(struct tcg_cpu *cpu, const struct insn *in)
 {
 	cpu->rip = branch_target(cpu, in, rm_read(cpu, in, in->size));
-	return END_BLOCK;
+	return block_chain(cpu);
 }
 
 int op_call_rm(struct tcg_cpu *cpu, const struct insn *in)
@@ -898,7 +898,7 @@ int op_call_rm(struct tcg_cpu *cpu, const struct insn *in)
 
 	push(cpu, in->size, cpu->rip + in->len);
 	cpu->rip = branch_target(cpu, in, target);
-	return END_BLOCK;
+	return block_chain(cpu);
 }
 
 int op_ret(struct tcg_cpu *cpu, const struct insn *in)
@@ -907,7 +907,7 @@ int op_ret(struct tcg_cpu *cpu, const struct insn *in)
 
 	pop_commit(cpu, in->size + (unsigned int)in->imm);
 	cpu->rip = branch_target(cpu, in, target);
-	return END_BLOCK;
+	return block_chain(cpu);
 }
 
 int op_loop(struct tcg_cpu *cpu, const struct insn *in)
@@ -931,7 +931,7 @@ int op_loop(struct tcg_cpu *cpu, const struct insn *in)
 		cpu->rip = branch_target(cpu, in, cpu->rip + in->len + in->imm);
 	else
 		cpu->rip += in->len;
-	return END_BLOCK;
+	return block_chain(cpu);
 }
 
 int op_enter(struct tcg_cpu *cpu, const struct insn *in)
@@ -1666,10 +1666,10 @@ int op_hlt(struct tcg_cpu *cpu, const struct insn *in)
 
 int op_end_block(struct tcg_cpu *cpu, const struct insn *in)
 {
-	return END_BLOCK;
+	return block_chain(cpu);
 }
 
 int op_crosses_page(struct tcg_cpu *cpu, const struct insn *in)
 {
-	return END_BLOCK;
+	return block_chain(cpu);
 }

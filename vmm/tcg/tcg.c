@@ -360,6 +360,7 @@ static void run_one(struct tcg_cpu *cpu, const struct insn *in)
 {
 	struct insn step[2] = { *in, { .fn = op_end_block } };
 
+	cpu->chain_budget = 0;
 	step[0].fn(cpu, &step[0]);
 }
 
@@ -451,6 +452,7 @@ static __attribute__((noinline)) enum vcpu_exit exec_loop(struct tcg_cpu *cpu)
 			single_step(cpu, b);
 			continue;
 		}
+		cpu->chain_budget = CHAIN_BUDGET;
 		run_block(cpu, b);
 	}
 }
