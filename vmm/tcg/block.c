@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 
 #include "decode.h"
+#include "jit.h"
 #include "log.h"
 #include "ops.h"
 #include "vm.h"
@@ -29,6 +30,7 @@ void block_cache_flush(struct tcg_cpu *cpu)
 	memset(cpu->jump_cache, 0, sizeof(cpu->jump_cache[0]) * JUMP_CACHE_SIZE);
 	cpu->arena_used = 0;
 	cpu->arena_epoch++;
+	jit_flush(cpu);
 }
 
 /* Where a page's generation lives; pages outside RAM stay at generation 0. */
@@ -75,12 +77,19 @@ static bool block_valid(struct tcg_cpu *cpu, const struct block *b, uint64_t lin
 	return true;
 }
 
+/* The JIT compiles 64-bit code when it is on. */
+static bool jit_wanted(const struct tcg_cpu *cpu)
+{
+	return cpu->jit_code && cpu->code64;
+}
+
 static struct block *block_alloc(struct tcg_cpu *cpu, unsigned int n_insns)
 {
-	size_t bytes = sizeof(struct block) + (n_insns + 1) * sizeof(struct insn);
+	size_t slots = n_insns + 1 + (jit_wanted(cpu) ? JIT_INSN_COPIES(n_insns) : 0);
+	size_t bytes = sizeof(struct block) + slots * sizeof(struct insn);
 
 	bytes = (bytes + 15) & ~(size_t)15;
-	if (cpu->arena_used + bytes > cpu->arena_size)
+	if (cpu->arena_used + bytes > cpu->arena_size || (jit_wanted(cpu) && !jit_room(cpu, n_insns)))
 		block_cache_flush(cpu);
 	struct block *b = (struct block *)(cpu->arena + cpu->arena_used);
 
@@ -151,6 +160,7 @@ static struct block *translate(struct tcg_cpu *cpu, uint64_t linear, uint64_t ph
 	b->gen = gen;
 	b->gen2 = gen2;
 	b->gen_now = generation_slot(cpu, phys);
+	b->jit = NULL;
 	b->mode = cpu->mode_key;
 	b->n_insns = (uint16_t)n;
 	memcpy(b->insns, insns, n * sizeof(insns[0]));
@@ -160,6 +170,8 @@ static struct block *translate(struct tcg_cpu *cpu, uint64_t linear, uint64_t ph
 
 		b->hash_next = cpu->block_hash[h];
 		cpu->block_hash[h] = b;
+		if (jit_wanted(cpu))
+			jit_compile(cpu, b);
 	}
 	return b;
 }
@@ -210,11 +222,13 @@ bool block_cache_init(struct tcg_cpu *cpu)
 	cpu->block_hash = g_new0(struct block *, BLOCK_HASH_SIZE);
 	cpu->jump_cache = g_new0(struct jump_cache_entry, JUMP_CACHE_SIZE);
 	cpu->mmio_block = g_malloc0(sizeof(struct block) + (BLOCK_MAX_INSNS + 1) * sizeof(struct insn));
+	jit_init(cpu);
 	return true;
 }
 
 void block_cache_destroy(struct tcg_cpu *cpu)
 {
+	jit_destroy(cpu);
 	if (cpu->arena)
 		munmap(cpu->arena, cpu->arena_size);
 	g_free(cpu->block_hash);

@@ -28,6 +28,7 @@
 struct tcg_vm;
 struct lapic;
 struct block;
+struct jit;
 struct tcg_profile;
 struct insn;
 
@@ -198,6 +199,7 @@ struct block {
 	uint64_t phys;		/* guest-physical address of the first byte */
 	uint64_t phys2;		/* page of the last instruction's tail, or ~0 */
 	const uint32_t *gen_now;	/* the first page's current code generation */
+	void *jit;		/* compiled code (jit.c), or NULL: interpret */
 	uint32_t gen, gen2;	/* code generations of those pages at decode */
 	uint8_t mode;		/* decoder mode key */
 	uint16_t n_insns;
@@ -286,6 +288,10 @@ struct tcg_cpu {
 	struct block **block_hash;
 	struct jump_cache_entry *jump_cache;
 	int chain_budget;		/* blocks left to chain before the run loop looks */
+	/* The JIT's code buffer (jit.c); jit_code NULL: interpret only. */
+	uint8_t *jit_code;
+	size_t jit_size, jit_used;
+	struct jit *jit_scratch;
 	struct block *mmio_block;	/* scratch block for code run from MMIO */
 	uint8_t *arena;
 	size_t arena_size, arena_used;
@@ -669,6 +675,8 @@ static inline int block_chain(struct tcg_cpu *cpu)
 	b = block_probe(cpu, code_linear(cpu));
 	if (unlikely(!b))
 		return END_BLOCK;
+	if (b->jit)
+		return ((int (*)(struct tcg_cpu *))b->jit)(cpu);
 	return b->insns[0].fn(cpu, b->insns);
 }
 

@@ -186,3 +186,41 @@ insn_fn insn_specialize(struct insn *in)
 		return lea_r64;
 	return in->fn;
 }
+
+/*
+ * What a specialized handler does, for the JIT (jit.c): it compiles the same
+ * forms inline and calls the handler for everything else.
+ */
+bool insn_fast_form(const struct insn *in, struct fast_form *form)
+{
+	static const struct {
+		insn_fn fn;
+		enum fast_kind kind;
+		uint8_t size, op;
+	} simple[] = {
+		{ mov_r32_r32, FAST_MOV_RR, 4, 0 }, { mov_r64_r64, FAST_MOV_RR, 8, 0 },
+		{ mov_r_imm, FAST_MOV_RI, 8, 0 },
+		{ mov_r32_m32, FAST_LOAD, 4, 0 }, { mov_r64_m64, FAST_LOAD, 8, 0 },
+		{ mov_m32_r32, FAST_STORE, 4, 0 }, { mov_m64_r64, FAST_STORE, 8, 0 },
+		{ inc_r32, FAST_INCDEC, 4, 0 }, { inc_r64, FAST_INCDEC, 8, 0 },
+		{ dec_r32, FAST_INCDEC, 4, 1 }, { dec_r64, FAST_INCDEC, 8, 1 },
+		{ lea_r64, FAST_LEA, 8, 0 },
+	};
+
+	for (unsigned int i = 0; i < G_N_ELEMENTS(simple); i++) {
+		if (in->fn == simple[i].fn) {
+			*form = (struct fast_form){ simple[i].kind, simple[i].size, simple[i].op };
+			return true;
+		}
+	}
+	for (unsigned int op = 0; op < G_N_ELEMENTS(alu_fast); op++) {
+		for (unsigned int variant = 0; variant < 4; variant++) {
+			if (alu_fast[op][variant] && in->fn == alu_fast[op][variant]) {
+				*form = (struct fast_form){ variant < 2 ? FAST_ALU_RR : FAST_ALU_RI,
+							    (variant & 1) ? 8 : 4, (uint8_t)op };
+				return true;
+			}
+		}
+	}
+	return false;
+}

@@ -158,6 +158,26 @@ OP(op_sse);		/* 0F xx MMX/SSE/SSE2 table marker: sse_decode() picks the handler 
 /* exec_fast.c: a faster handler for a decoded instruction, or in->fn. */
 insn_fn insn_specialize(struct insn *in);
 
+/* The forms insn_specialize() picks, described for the JIT. */
+enum fast_kind {
+	FAST_MOV_RR,	/* rm = reg */
+	FAST_MOV_RI,	/* rm = imm (already extended) */
+	FAST_LOAD,	/* reg = [ea] */
+	FAST_STORE,	/* [ea] = reg */
+	FAST_INCDEC,	/* op: 0 inc, 1 dec; on rm */
+	FAST_LEA,	/* reg = ea (64-bit) */
+	FAST_ALU_RR,	/* rm = rm OP reg; op 0-7 as the ALU group, 8 TEST */
+	FAST_ALU_RI,	/* rm = rm OP imm */
+};
+
+struct fast_form {
+	enum fast_kind kind;
+	uint8_t size;	/* 4 or 8 */
+	uint8_t op;
+};
+
+bool insn_fast_form(const struct insn *in, struct fast_form *form);
+
 /* Helpers shared by handlers. */
 void fpu_check_x87(struct tcg_cpu *cpu);
 void fpu_check_sse(struct tcg_cpu *cpu);

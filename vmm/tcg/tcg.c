@@ -385,7 +385,10 @@ static void run_block(struct tcg_cpu *cpu, const struct block *b)
 		return;
 	}
 run:
-	in->fn(cpu, in);
+	if (b->jit)
+		((int (*)(struct tcg_cpu *))b->jit)(cpu);
+	else
+		in->fn(cpu, in);
 }
 
 /*
