@@ -660,17 +660,22 @@ static inline uint64_t code_linear(const struct tcg_cpu *cpu)
 #define CHAIN_BUDGET	4
 #endif
 
-static inline int block_chain(struct tcg_cpu *cpu)
+static inline bool chain_stopped(struct tcg_cpu *cpu)
 {
-	const struct block *b;
-
 	if (unlikely(__atomic_load_n(&cpu->exit_request, __ATOMIC_RELAXED) |
 		     __atomic_load_n(&cpu->interrupt_request, __ATOMIC_RELAXED) |
 		     cpu->interrupt_shadow | cpu->halted | (cpu->eflags & FLAG_TF) |
 		     ((cpu->eflags & FLAG_IF) &&
 		      atomic_load_explicit(cpu->lapic_intr_pending, memory_order_acquire))))
-		return END_BLOCK;
-	if (unlikely(--cpu->chain_budget <= 0))
+		return true;
+	return unlikely(--cpu->chain_budget <= 0);
+}
+
+static inline int block_chain(struct tcg_cpu *cpu)
+{
+	const struct block *b;
+
+	if (chain_stopped(cpu))
 		return END_BLOCK;
 	b = block_probe(cpu, code_linear(cpu));
 	if (unlikely(!b))

@@ -53,11 +53,22 @@
 #define OFF_TLB		((int32_t)offsetof(struct tcg_cpu, tlb))
 #define OFF_CODE_PAGES	((int32_t)offsetof(struct tcg_cpu, code_pages))
 #define OFF_EXIT	((int32_t)offsetof(struct tcg_cpu, exit_request))
+#define OFF_BUDGET	((int32_t)offsetof(struct tcg_cpu, chain_budget))
 #define OFF_SEG_BASE(s)	((int32_t)(offsetof(struct tcg_cpu, seg) + (s) * sizeof(struct segment) + \
 				   offsetof(struct segment, base)))
 
 _Static_assert(sizeof(enum cc_op) == 4, "cc_op is stored as a dword");
 _Static_assert(sizeof(((struct tcg_cpu *)0)->exit_request) == 4, "exit_request is read as a dword");
+_Static_assert(offsetof(struct tcg_cpu, interrupt_request) == offsetof(struct tcg_cpu, exit_request) + 4,
+	       "a direct link tests exit_request and interrupt_request as one qword");
+
+/*
+ * A compiled block starts with its entry (PUSH RBX; MOV RBX, RDI; JMP over
+ * the next part) and then its link entry, where direct jumps from other
+ * blocks land: the caller's frame is already set up, and the block checks
+ * that its code is still current before running.
+ */
+#define JIT_LINK_OFFSET	6
 
 typedef int (*jit_fn)(struct tcg_cpu *cpu);
 
@@ -75,6 +86,7 @@ struct jit {
 	struct tcg_cpu *cpu;
 	struct block *b;
 	int32_t rip_delta;
+	uint32_t pos;		/* offset of the current instruction from the block's start */
 	bool host_flags;
 	struct insn *copies;
 	unsigned int n_copies;
@@ -106,6 +118,30 @@ static int jit_chain(struct tcg_cpu *cpu)
 	return block_chain(cpu);
 }
 
+/*
+ * The same, from an exit whose target is in the block's own page: when the
+ * next block is compiled and starts at the expected physical address, the
+ * exit's jump (rel32 at `site`) is pointed at its link entry, so the next
+ * time the blocks chain without coming here.  A target in the same linear
+ * page needs no TLB check: everything that changes translations (MOV CR3,
+ * INVLPG, ...) ends the chain.
+ */
+static int jit_chain_link(struct tcg_cpu *cpu, uint8_t *site, uint64_t phys)
+{
+	struct block *b;
+
+	if (chain_stopped(cpu))
+		return END_BLOCK;
+	b = block_probe(cpu, code_linear(cpu));
+	if (unlikely(!b))
+		return END_BLOCK;
+	if (!b->jit)
+		return b->insns[0].fn(cpu, b->insns);
+	if (b->phys == phys)
+		patch_rel32(site, (uint8_t *)b->jit + JIT_LINK_OFFSET);
+	return ((jit_fn)b->jit)(cpu);
+}
+
 static void flush_rip(struct jit *j)
 {
 	if (j->rip_delta) {
@@ -115,12 +151,44 @@ static void flush_rip(struct jit *j)
 	}
 }
 
-/* Leaves through tcg_block_chain(cpu); RIP must be written. */
+/* Leaves through jit_chain(cpu); RIP must be written. */
 static void emit_chain(struct jit *j)
 {
 	emit_mov(&j->e, true, RDI, RBX);
 	emit_pop(&j->e, RBX);
 	emit_jmp_abs(&j->e, (const void *)jit_chain);
+}
+
+/*
+ * Leaves for the instruction `target` bytes after the block's start, adding
+ * rip_add to RIP first.  Within the block's page, through a direct link once
+ * the target is compiled (the same checks as block_chain: nothing pending,
+ * budget left).
+ */
+static void emit_exit(struct jit *j, int32_t rip_add, int64_t target)
+{
+	int64_t page_offset = (int64_t)(j->b->phys & 0xfff) + target;
+	uint8_t *pending, *budget, *site;
+
+	if (rip_add)
+		emit_alu_mem_imm(&j->e, ALU_ADD, RBX, OFF_RIP, rip_add);
+	if (page_offset < 0 || page_offset >= 0x1000) {
+		emit_chain(j);
+		return;
+	}
+	emit_alu_mem_imm(&j->e, ALU_CMP, RBX, OFF_EXIT, 0);
+	pending = emit_jcc_fwd(&j->e, HCC_NE);
+	emit_alu_mem_imm32(&j->e, ALU_SUB, RBX, OFF_BUDGET, 1);
+	budget = emit_jcc_fwd(&j->e, HCC_LE);
+	site = emit_jmp_fwd(&j->e);
+	patch_rel32(pending, j->e.p);
+	patch_rel32(budget, j->e.p);
+	patch_rel32(site, j->e.p);
+	emit_mov(&j->e, true, RDI, RBX);
+	emit_mov_imm(&j->e, RSI, (uint64_t)(uintptr_t)site);
+	emit_mov_imm(&j->e, RDX, (j->b->phys & ~0xfffULL) + (uint64_t)page_offset);
+	emit_pop(&j->e, RBX);
+	emit_jmp_abs(&j->e, (const void *)jit_chain_link);
 }
 
 /* The instruction through its interpreter handler. */
@@ -324,12 +392,13 @@ static bool emit_branch(struct jit *j, const struct insn *in)
 {
 	int64_t fall = (int64_t)j->rip_delta + in->len;
 	int64_t taken = fall + (int64_t)in->imm;
-	uint8_t *to_taken, *over;
+	int64_t fall_target = (int64_t)j->pos + in->len, taken_target = fall_target + (int64_t)in->imm;
+	uint8_t *to_taken;
 
 	if (!fits_s32(taken))
 		return false;
 	if (in->fn == op_jmp_rel) {
-		emit_alu_mem_imm(&j->e, ALU_ADD, RBX, OFF_RIP, (int32_t)taken);
+		emit_exit(j, (int32_t)taken, taken_target);
 	} else {
 		if (j->host_flags) {
 			to_taken = emit_jcc_fwd(&j->e, (enum host_cc)in->op);
@@ -340,14 +409,11 @@ static bool emit_branch(struct jit *j, const struct insn *in)
 			emit_test8(&j->e, RAX, RAX);
 			to_taken = emit_jcc_fwd(&j->e, HCC_NE);
 		}
-		emit_alu_mem_imm(&j->e, ALU_ADD, RBX, OFF_RIP, (int32_t)fall);
-		over = emit_jmp_fwd(&j->e);
+		emit_exit(j, (int32_t)fall, fall_target);
 		patch_rel32(to_taken, j->e.p);
-		emit_alu_mem_imm(&j->e, ALU_ADD, RBX, OFF_RIP, (int32_t)taken);
-		patch_rel32(over, j->e.p);
+		emit_exit(j, (int32_t)taken, taken_target);
 	}
 	j->rip_delta = 0;
-	emit_chain(j);
 	return true;
 }
 
@@ -389,6 +455,7 @@ static bool emit_inline(struct jit *j, const struct insn *in)
 		break;
 	}
 	j->rip_delta += in->len;
+	j->pos += in->len;
 	return true;
 }
 
@@ -397,6 +464,7 @@ void jit_compile(struct tcg_cpu *cpu, struct block *b)
 	struct jit *j = cpu->jit_scratch;
 	uint8_t *start = cpu->jit_code + cpu->jit_used;
 	unsigned int n = b->n_insns;
+	uint8_t *body, *stale;
 
 	*j = (struct jit){
 		.e = { .p = start, .end = cpu->jit_code + cpu->jit_size },
@@ -404,8 +472,24 @@ void jit_compile(struct tcg_cpu *cpu, struct block *b)
 		.b = b,
 		.copies = &b->insns[n + 1],
 	};
+
 	emit_push(&j->e, RBX);
 	emit_mov(&j->e, true, RBX, RDI);
+	emit_u8(&j->e, 0xeb);			/* JMP rel8 over the link entry */
+	emit_u8(&j->e, 0);
+	body = j->e.p;
+	if (emit_ok(&j->e) && body - start != JIT_LINK_OFFSET) {
+		log_warning("software CPU: JIT entry layout mismatch; interpreting");
+		return;
+	}
+	/* Link entry: still the code that was compiled? */
+	emit_mov_imm(&j->e, RAX, (uint64_t)(uintptr_t)b->gen_now);
+	emit_u8(&j->e, 0x81);			/* CMP dword [RAX], imm32 */
+	emit_u8(&j->e, 0x38);
+	emit_u32(&j->e, b->gen);
+	stale = emit_jcc_fwd(&j->e, HCC_NE);
+	if (emit_ok(&j->e))
+		body[-1] = (uint8_t)(j->e.p - body);
 	for (unsigned int i = 0; i < n; i++) {
 		const struct insn *in = &b->insns[i];
 		bool last = i == n - 1;
@@ -414,14 +498,22 @@ void jit_compile(struct tcg_cpu *cpu, struct block *b)
 			goto tail;
 		if (emit_inline(j, in)) {
 			if (last) {
-				flush_rip(j);
-				emit_chain(j);
+				int32_t delta = j->rip_delta;
+
+				j->rip_delta = 0;
+				emit_exit(j, delta, j->pos);
 			}
 			continue;
 		}
 		emit_handler_call(j, in, last);
+		j->pos += in->len;
 	}
 tail:
+	/* Rewritten since: back to the run loop, which decodes it again (RIP is its start). */
+	patch_rel32(stale, j->e.p);
+	emit_mov_imm(&j->e, RAX, END_BLOCK);
+	emit_pop(&j->e, RBX);
+	emit_ret(&j->e);
 	/* Handler calls that ended the block, and the slow paths. */
 	if (j->n_exits) {
 		uint8_t *exit = j->e.p;

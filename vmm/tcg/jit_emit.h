@@ -208,6 +208,19 @@ static inline void emit_alu_mem_imm(struct emit *e, enum alu_op op, unsigned int
 		emit_u32(e, (uint32_t)imm);
 }
 
+/* OP dword [base + disp], imm32 */
+static inline void emit_alu_mem_imm32(struct emit *e, enum alu_op op, unsigned int base, int32_t disp,
+				      int32_t imm)
+{
+	emit_rex(e, false, 0, 0, base);
+	emit_u8(e, fits_s8(imm) ? 0x83 : 0x81);
+	emit_modrm_mem(e, op, base, disp);
+	if (fits_s8(imm))
+		emit_u8(e, (uint8_t)imm);
+	else
+		emit_u32(e, (uint32_t)imm);
+}
+
 /* CMP byte [base + index], 0 */
 static inline void emit_cmp_byte_zero(struct emit *e, unsigned int base, unsigned int index)
 {
