@@ -940,6 +940,51 @@ static void hp_call_indirect(struct dt_builder *b)
 	op(b, NONE, "nop", B(0x90));
 }
 
+/*
+ * A near call and return through the stack's fast path (its page already
+ * written), as compiled code runs them when the TLB has the page.
+ */
+static void hp_call_ret(struct dt_builder *b)
+{
+	set_reg(b, X86_RSP, SB_STACK_ADDR + 0x1000);
+	op(b, NONE, "push rax", B(0x50));
+	op(b, NONE, "pop rax", B(0x58));
+	op(b, NONE, "call +0", B(0xe8, 0x00, 0x00, 0x00, 0x00));
+	op(b, NONE, "pop rbx", B(0x5b));
+	op(b, NONE, "call +2", B(0xe8, 0x02, 0x00, 0x00, 0x00));
+	op(b, NONE, "jmp +4 (after the return)", B(0xeb, 0x04));
+	op(b, NONE, "mov eax, [rsp]", B(0x8b, 0x04, 0x24));
+	op(b, NONE, "ret", B(0xc3));
+	op(b, NONE, "nop", B(0x90));
+}
+
+/*
+ * Flags read after a memory access: the software CPU rebuilds them from the
+ * lazy state of the last arithmetic instruction (SUB, ADD, logic).
+ */
+static void hp_flags_after_memory(struct dt_builder *b)
+{
+	set_reg(b, X86_RSP, SB_STACK_ADDR + 0x1000);
+	set_reg(b, X86_RAX, 5);
+	set_reg(b, X86_RBX, 5);
+	op(b, ARITH, "cmp rbx, rax (equal)", B(0x48, 0x39, 0xc3));
+	op(b, NONE, "mov rcx, [rsp-0x8]", B(0x48, 0x8b, 0x4c, 0x24, 0xf8));
+	op(b, NONE, "sete cl", B(0x0f, 0x94, 0xc1));
+	op(b, NONE, "setb ch", B(0x0f, 0x92, 0xc5));
+	op(b, ARITH, "add rax, -5 (zero, carry)", B(0x48, 0x83, 0xc0, 0xfb));
+	op(b, NONE, "mov [rsp-0x8], rbx", B(0x48, 0x89, 0x5c, 0x24, 0xf8));
+	op(b, NONE, "setc dl", B(0x0f, 0x92, 0xc2));
+	op(b, NONE, "setz dh", B(0x0f, 0x94, 0xc6));
+	op(b, LOGIC, "or ebx, 0x80000000 (negative)", B(0x81, 0xcb, LE32(0x80000000u)));
+	op(b, NONE, "mov rsi, [rsp-0x8]", B(0x48, 0x8b, 0x74, 0x24, 0xf8));
+	op(b, NONE, "cmovs rdi, rsi", B(0x48, 0x0f, 0x48, 0xfe));
+	op(b, ARITH, "sub eax, 1", B(0x83, 0xe8, 0x01));
+	op(b, NONE, "mov r8, [rsp-0x8]", B(0x4c, 0x8b, 0x44, 0x24, 0xf8));
+	op(b, NONE, "jl +2", B(0x7c, 0x02));
+	op(b, NONE, "ud2 (skipped)", B(0x0f, 0x0b));
+	op(b, NONE, "nop", B(0x90));
+}
+
 /* ---- compatibility mode (32-bit code segment) ---- */
 
 /*
@@ -1157,6 +1202,8 @@ static const struct handpicked cases[] = {
 	{ "stack/enter-leave", hp_enter_leave },
 	{ "branch/mix", hp_branches },
 	{ "branch/call-indirect", hp_call_indirect },
+	{ "branch/call-ret", hp_call_ret },
+	{ "flags/after-memory", hp_flags_after_memory },
 	{ "compat/arith", hp_compat_arith },
 	{ "compat/bcd", hp_compat_bcd },
 	{ "compat/segments", hp_compat_segments },

@@ -40,7 +40,7 @@
 #include "ops.h"
 
 #define JIT_BYTES		(64u << 20)	/* per vCPU; flushed with the block arena */
-#define JIT_INSN_MAX_BYTES	224		/* fast path, slow path and branch of one instruction */
+#define JIT_INSN_MAX_BYTES	320		/* fast path, slow path and branch of one instruction */
 #define JIT_BLOCK_MAX_BYTES(n)	(64 + ((n) + 1) * JIT_INSN_MAX_BYTES)
 
 #define OFF_REG(r)	((int32_t)(offsetof(struct tcg_cpu, regs) + 8 * (r)))
@@ -72,13 +72,26 @@ _Static_assert(offsetof(struct tcg_cpu, interrupt_request) == offsetof(struct tc
 
 typedef int (*jit_fn)(struct tcg_cpu *cpu);
 
-/* A memory access's out-of-line slow path, emitted after the block's code. */
+/*
+ * The out-of-line slow path of an inline instruction, emitted after the
+ * block's code: the fast path's memory accesses jump here when the TLB does
+ * not have the page (or it is MMIO, or holds code), and the instruction then
+ * runs through its interpreter handler, which handles every such case.
+ */
+/* The lazy flags the last inline instruction stored, when known at compile time. */
+enum lazy_kind { LAZY_UNKNOWN, LAZY_ADD, LAZY_SUB, LAZY_LOGIC };
+
 struct slow_path {
-	uint8_t *entry[3];	/* rel32s of the fast path's jumps to it */
+	uint8_t *entry[4];	/* rel32s of the fast path's jumps to it */
+	unsigned int n_entries;
 	uint8_t *resume;	/* where the fast path continues */
-	int32_t rip_delta;	/* RIP not yet written at the access */
-	uint8_t len, seg, size, reg;
-	bool write;
+	int32_t rip_delta;	/* RIP not yet written at the instruction */
+	uint8_t len;
+	bool tail;		/* a branch: the handler ends the block */
+	bool regen_flags;	/* the fast path leaves the guest's flags in the host's */
+	enum lazy_kind lazy;	/* ... which are of this kind */
+	unsigned int lazy_size;
+	const struct insn *copy;
 };
 
 struct jit {
@@ -87,12 +100,15 @@ struct jit {
 	struct block *b;
 	int32_t rip_delta;
 	uint32_t pos;		/* offset of the current instruction from the block's start */
-	bool host_flags;
+	bool host_flags;	/* the host's arithmetic flags are the guest's */
+	enum lazy_kind lazy;
+	unsigned int lazy_size;
 	struct insn *copies;
 	unsigned int n_copies;
 	struct slow_path slow[BLOCK_MAX_INSNS];
 	unsigned int n_slow;
-	uint8_t *exits[BLOCK_MAX_INSNS];	/* rel32s of jumps to the common exit */
+	struct slow_path *cur;	/* the slow path of the instruction being compiled */
+	uint8_t *exits[2 * BLOCK_MAX_INSNS];	/* rel32s of jumps to the common exit */
 	unsigned int n_exits;
 };
 
@@ -102,14 +118,10 @@ static int op_jit_resume(struct tcg_cpu *cpu, const struct insn *in)
 	return 0;
 }
 
-static uint64_t jit_read(struct tcg_cpu *cpu, uint64_t offset, unsigned int seg, unsigned int size)
+/* The guest's arithmetic flags, for POPFQ into the host's (DF, TF, AC stay clear). */
+static uint64_t jit_arith_flags(struct tcg_cpu *cpu)
 {
-	return mem_read(cpu, seg, offset, size);
-}
-
-static void jit_write(struct tcg_cpu *cpu, uint64_t offset, unsigned int seg, unsigned int size, uint64_t value)
-{
-	mem_write(cpu, seg, offset, size, value);
+	return cpu_get_eflags(cpu) & FLAGS_ARITH;
 }
 
 /* Compiled code leaves a block through here: the interpreter's chaining. */
@@ -191,30 +203,36 @@ static void emit_exit(struct jit *j, int32_t rip_add, int64_t target)
 	emit_jmp_abs(&j->e, (const void *)jit_chain_link);
 }
 
-/* The instruction through its interpreter handler. */
-static void emit_handler_call(struct jit *j, const struct insn *in, bool last)
-{
-	struct insn *copy = &j->copies[j->n_copies];
+/* --- building blocks --- */
 
-	j->n_copies += 2;
-	copy[0] = *in;
-	/* The last instruction's fall-through ends the block, as the sentinel would. */
-	copy[1] = (struct insn){ .fn = last ? op_end_block : op_jit_resume };
-	flush_rip(j);
-	emit_mov(&j->e, true, RDI, RBX);
-	emit_mov_imm(&j->e, RSI, (uint64_t)(uintptr_t)copy);
-	if (last) {
-		emit_pop(&j->e, RBX);
-		emit_jmp_abs(&j->e, (const void *)in->fn);
-		return;
-	}
-	emit_call_abs(&j->e, (const void *)in->fn);
-	emit_test32(&j->e, RAX, RAX);
-	j->exits[j->n_exits++] = emit_jcc_fwd(&j->e, HCC_NE);
-	j->host_flags = false;
+/* Offset of guest register r's low `size` bytes in cpu (AH..BH: r >= REG8_HIGH). */
+static int32_t reg_off(unsigned int r, unsigned int size)
+{
+	if (size == 1 && r >= REG8_HIGH)
+		return OFF_REG(r - REG8_HIGH) + 1;
+	return OFF_REG(r);
 }
 
-/* Stores the lazy flags of an arithmetic result in RAX with source RCX. */
+/* host = guest register r (size bytes, zero-extended) */
+static void emit_reg_load(struct jit *j, unsigned int size, unsigned int host, unsigned int r)
+{
+	emit_load_zx(&j->e, size, host, RBX, reg_off(r, size));
+}
+
+/*
+ * Guest register r = host's low `size` bytes.  A 32-bit write clears the
+ * upper half: the value in `host` is already zero-extended (every 32-bit
+ * operation the JIT emits leaves it so).
+ */
+static void emit_reg_store(struct jit *j, unsigned int size, unsigned int host, unsigned int r)
+{
+	if (size >= 4)
+		emit_store(&j->e, true, host, RBX, reg_off(r, size));
+	else
+		emit_store_sized(&j->e, size, host, RBX, reg_off(r, size));
+}
+
+/* Stores the lazy flags: result in RAX, source in RCX. */
 static void emit_lazy_flags(struct jit *j, enum cc_op op, unsigned int size)
 {
 	emit_store(&j->e, true, RAX, RBX, OFF_CC_DST);
@@ -223,43 +241,148 @@ static void emit_lazy_flags(struct jit *j, enum cc_op op, unsigned int size)
 	emit_store_imm(&j->e, false, RBX, OFF_CC_SIZE, (int32_t)size);
 }
 
-static void emit_alu_form(struct jit *j, const struct insn *in, const struct fast_form *f)
+/* The lazy flags just stored are ones the host's flags can be rebuilt from (see emit_host_flags). */
+static void set_lazy(struct jit *j, enum lazy_kind kind, unsigned int size)
 {
-	bool w = f->size == 8;
-	/* CMP is a SUB and TEST an AND that keep the result out of the register. */
-	enum alu_op op = f->op == 8 ? ALU_AND : f->op == ALU_CMP ? ALU_SUB : (enum alu_op)f->op;
-	bool writes = f->op != ALU_CMP && f->op != 8;
-	enum cc_op cc = op == ALU_ADD ? CC_ADD : op == ALU_SUB ? CC_SUB : CC_LOGIC;
-
-	emit_load(&j->e, w, RAX, RBX, OFF_REG(in->rm));
-	if (f->kind == FAST_ALU_RR)
-		emit_load(&j->e, w, RCX, RBX, OFF_REG(in->reg));
-	else
-		emit_mov_imm(&j->e, RCX, in->imm);
-	emit_alu(&j->e, w, op, RAX, RCX);
-	if (writes)
-		emit_store(&j->e, true, RAX, RBX, OFF_REG(in->rm));
-	emit_lazy_flags(j, cc, f->size);
+	j->lazy = kind;
+	j->lazy_size = size;
 	j->host_flags = true;
 }
 
-/* INC/DEC keep CF: only while the host's CF is the guest's. */
-static bool emit_incdec_form(struct jit *j, const struct insn *in, const struct fast_form *f)
+/*
+ * Rebuilds the host's flags from the lazy state of `kind`: the same
+ * operation again on the same operands (CMP for SUB, ADD for ADD, TEST for
+ * the logic ops) sets exactly the flags Jcc, SETcc and CMOVcc read; other
+ * kinds go through jit_arith_flags() and POPFQ.  Clobbers RAX, RCX.
+ */
+static void emit_rebuild_flags(struct jit *j, enum lazy_kind kind, unsigned int size)
 {
-	bool w = f->size == 8;
+	switch (kind) {
+	case LAZY_SUB:		/* op1 = result + src; CMP op1, src */
+		emit_load(&j->e, true, RAX, RBX, OFF_CC_DST);
+		emit_load(&j->e, true, RCX, RBX, OFF_CC_SRC);
+		emit_lea(&j->e, RAX, RAX, RCX, 0, 0);
+		emit_alu_sized(&j->e, size, ALU_CMP, RAX, RCX);
+		break;
+	case LAZY_ADD:		/* op1 = result - src; ADD op1, src */
+		emit_load(&j->e, true, RAX, RBX, OFF_CC_DST);
+		emit_load(&j->e, true, RCX, RBX, OFF_CC_SRC);
+		emit_alu(&j->e, true, ALU_SUB, RAX, RCX);
+		emit_alu_sized(&j->e, size, ALU_ADD, RAX, RCX);
+		break;
+	case LAZY_LOGIC:
+		emit_load(&j->e, true, RAX, RBX, OFF_CC_DST);
+		emit_test_sized(&j->e, size, RAX, RAX);
+		break;
+	case LAZY_UNKNOWN:
+		emit_mov(&j->e, true, RDI, RBX);
+		emit_call_abs(&j->e, (const void *)jit_arith_flags);
+		emit_popf_rax(&j->e);
+		break;
+	}
+}
 
-	if (!j->host_flags)
+/* Makes the host's flags the guest's if that is cheap; false: they are not. */
+static bool ensure_host_flags(struct jit *j)
+{
+	if (j->host_flags)
+		return true;
+	if (j->lazy == LAZY_UNKNOWN)
 		return false;
-	emit_setcc(&j->e, HCC_B, RDX);
-	emit_load(&j->e, w, RAX, RBX, OFF_REG(in->rm));
-	emit_incdec(&j->e, w, f->op, RAX);
-	emit_store(&j->e, true, RAX, RBX, OFF_REG(in->rm));
-	emit_movzx8(&j->e, RDX, RDX);
-	emit_store(&j->e, true, RDX, RBX, OFF_CC_SRC2);
-	emit_store(&j->e, true, RAX, RBX, OFF_CC_DST);
-	emit_store_imm(&j->e, false, RBX, OFF_CC_OP, f->op ? CC_DEC : CC_INC);
-	emit_store_imm(&j->e, false, RBX, OFF_CC_SIZE, (int32_t)f->size);
+	emit_rebuild_flags(j, j->lazy, j->lazy_size);
+	j->host_flags = true;
 	return true;
+}
+
+/* An instruction copy followed by op_jit_resume (or the sentinel's op_end_block). */
+static struct insn *insn_copy(struct jit *j, const struct insn *in, bool last)
+{
+	struct insn *copy = &j->copies[j->n_copies];
+
+	j->n_copies += 2;
+	copy[0] = *in;
+	copy[1] = (struct insn){ .fn = last ? op_end_block : op_jit_resume };
+	return copy;
+}
+
+/* The instruction through its interpreter handler. */
+static void emit_handler_call(struct jit *j, const struct insn *in, bool last)
+{
+	struct insn *copy = insn_copy(j, in, last);
+
+	flush_rip(j);
+	emit_mov(&j->e, true, RDI, RBX);
+	emit_mov_imm(&j->e, RSI, (uint64_t)(uintptr_t)copy);
+	j->host_flags = false;
+	j->lazy = LAZY_UNKNOWN;
+	if (last) {
+		/* Its fall-through ends the block, as the sentinel would. */
+		emit_pop(&j->e, RBX);
+		emit_jmp_abs(&j->e, (const void *)in->fn);
+		return;
+	}
+	emit_call_abs(&j->e, (const void *)in->fn);
+	emit_test32(&j->e, RAX, RAX);
+	j->exits[j->n_exits++] = emit_jcc_fwd(&j->e, HCC_NE);
+}
+
+/* Starts the slow path of the instruction being compiled. */
+static struct slow_path *slow_begin(struct jit *j, const struct insn *in, bool tail)
+{
+	struct slow_path *s = &j->slow[j->n_slow++];
+
+	*s = (struct slow_path){
+		.rip_delta = j->rip_delta,
+		.len = in->len,
+		.tail = tail,
+		.copy = insn_copy(j, in, false),
+	};
+	j->cur = s;
+	return s;
+}
+
+/* The instruction's fast path ends here; the host's flags are `flags`' kind if host_flags. */
+static void slow_end(struct jit *j)
+{
+	struct slow_path *s = j->cur;
+
+	s->resume = j->e.p;
+	s->regen_flags = j->host_flags;
+	s->lazy = j->lazy;
+	s->lazy_size = j->lazy_size;
+	j->cur = NULL;
+}
+
+static void slow_entry(struct jit *j, uint8_t *rel)
+{
+	j->cur->entry[j->cur->n_entries++] = rel;
+}
+
+/*
+ * The slow path: the whole instruction through its handler (which raises
+ * faults, goes through MMIO, invalidates written code); back to the fast
+ * path's end unless it asked to leave.
+ */
+static void emit_slow_path(struct jit *j, const struct slow_path *s, const uint8_t *exit)
+{
+	for (unsigned int i = 0; i < s->n_entries; i++)
+		patch_rel32(s->entry[i], j->e.p);
+	if (s->rip_delta)
+		emit_alu_mem_imm(&j->e, ALU_ADD, RBX, OFF_RIP, s->rip_delta);
+	emit_mov(&j->e, true, RDI, RBX);
+	emit_mov_imm(&j->e, RSI, (uint64_t)(uintptr_t)s->copy);
+	if (s->tail) {
+		emit_pop(&j->e, RBX);
+		emit_jmp_abs(&j->e, (const void *)s->copy->fn);
+		return;
+	}
+	emit_call_abs(&j->e, (const void *)s->copy->fn);
+	emit_test32(&j->e, RAX, RAX);
+	patch_rel32(emit_jcc_fwd(&j->e, HCC_NE), exit);
+	emit_alu_mem_imm(&j->e, ALU_SUB, RBX, OFF_RIP, s->rip_delta + s->len);
+	if (s->regen_flags)
+		emit_rebuild_flags(j, s->lazy, s->lazy_size);
+	emit_jmp_to(&j->e, s->resume);
 }
 
 /* Displacement of the effective address as emitted (RIP-relative: from cpu->rip). */
@@ -277,9 +400,20 @@ static bool ea_displacement(const struct jit *j, const struct insn *in, int32_t 
 	return true;
 }
 
-/* RSI = the effective address (offset in the segment); clobbers RAX, not flags. */
-static void emit_ea(struct jit *j, const struct insn *in, int32_t disp)
+/* Whether the instruction's memory operand (if any) has a form the JIT computes. */
+static bool mem_ok(const struct jit *j, const struct insn *in)
 {
+	int32_t disp;
+
+	return !(in->flags & INSN_MEM) || ea_displacement(j, in, &disp);
+}
+
+/* RSI = the effective address (offset in the segment); clobbers RAX, not flags. */
+static void emit_ea(struct jit *j, const struct insn *in)
+{
+	int32_t disp = 0;
+
+	ea_displacement(j, in, &disp);
 	if (in->base == EA_BASE_RIP)
 		emit_load(&j->e, true, RSI, RBX, OFF_RIP);
 	else if (in->base != NOREG)
@@ -294,20 +428,18 @@ static void emit_ea(struct jit *j, const struct insn *in, int32_t disp)
 	}
 }
 
-/* MOV reg, [ea] / MOV [ea], reg with the TLB fast path inline. */
-static bool emit_access(struct jit *j, const struct insn *in, const struct fast_form *f)
+/*
+ * RDX = host pointer for `size` bytes at offset RSI of segment `seg`, by
+ * the TLB fast path (the test lin_read/lin_write make, with the "page holds
+ * code" test for writes); everything else jumps to the slow path.  Keeps
+ * RSI; clobbers RAX, RCX, RDI and the host's flags.
+ */
+static void emit_tlb(struct jit *j, unsigned int seg, unsigned int size, bool write)
 {
-	bool write = f->kind == FAST_STORE, w = f->size == 8;
-	struct slow_path *s = &j->slow[j->n_slow];
-	int32_t disp;
-
-	if (!ea_displacement(j, in, &disp))
-		return false;
-	emit_ea(j, in, disp);
 	/* RDX = linear: only FS and GS have a base in 64-bit mode. */
 	emit_mov(&j->e, true, RDX, RSI);
-	if (in->seg == SEG_FS || in->seg == SEG_GS)
-		emit_alu_load(&j->e, true, ALU_ADD, RDX, RBX, OFF_SEG_BASE(in->seg));
+	if (seg == SEG_FS || seg == SEG_GS)
+		emit_alu_load(&j->e, true, ALU_ADD, RDX, RBX, OFF_SEG_BASE(seg));
 	/* RDI = &cpu->tlb[(linear >> 12) % TLB_SIZE] */
 	emit_load(&j->e, true, RDI, RBX, OFF_TLB);
 	emit_mov(&j->e, false, RAX, RDX);
@@ -320,74 +452,388 @@ static bool emit_access(struct jit *j, const struct insn *in, const struct fast_
 	emit_alu_imm(&j->e, true, ALU_AND, RAX, -4096);
 	emit_alu_load(&j->e, true, ALU_CMP, RAX, RDI,
 		      (int32_t)(write ? offsetof(struct tlb_entry, write_tag) : offsetof(struct tlb_entry, read_tag)));
-	s->entry[0] = emit_jcc_fwd(&j->e, HCC_NE);
-	emit_mov(&j->e, false, RAX, RDX);
-	emit_alu_imm(&j->e, false, ALU_AND, RAX, 0xfff);
-	emit_alu_imm(&j->e, false, ALU_CMP, RAX, 0x1000 - (int32_t)f->size);
-	s->entry[1] = emit_jcc_fwd(&j->e, HCC_A);
-	s->entry[2] = NULL;
+	slow_entry(j, emit_jcc_fwd(&j->e, HCC_NE));
+	if (size > 1) {
+		emit_mov(&j->e, false, RAX, RDX);
+		emit_alu_imm(&j->e, false, ALU_AND, RAX, 0xfff);
+		emit_alu_imm(&j->e, false, ALU_CMP, RAX, 0x1000 - (int32_t)size);
+		slow_entry(j, emit_jcc_fwd(&j->e, HCC_A));
+	}
 	if (write) {
 		/* A page with decoded code takes the slow path, which invalidates it. */
 		emit_load(&j->e, true, RAX, RDI, (int32_t)offsetof(struct tlb_entry, phys_page));
 		emit_shr_imm(&j->e, true, RAX, 12);
 		emit_load(&j->e, true, RCX, RBX, OFF_CODE_PAGES);
 		emit_cmp_byte_zero(&j->e, RCX, RAX);
-		s->entry[2] = emit_jcc_fwd(&j->e, HCC_NE);
+		slow_entry(j, emit_jcc_fwd(&j->e, HCC_NE));
 	}
 	emit_alu_load(&j->e, true, ALU_ADD, RDX, RDI, (int32_t)offsetof(struct tlb_entry, addend));
-	if (write) {
-		emit_load(&j->e, w, RAX, RBX, OFF_REG(in->reg));
-		emit_store(&j->e, w, RAX, RDX, 0);
-	} else {
-		emit_load(&j->e, w, RAX, RDX, 0);
-		emit_store(&j->e, true, RAX, RBX, OFF_REG(in->reg));
-	}
-	s->resume = j->e.p;
-	s->rip_delta = j->rip_delta;
-	s->len = in->len;
-	s->seg = in->seg;
-	s->size = f->size;
-	s->reg = in->reg;
-	s->write = write;
-	j->n_slow++;
 	j->host_flags = false;
+}
+
+/* RDX = host pointer to the instruction's memory operand. */
+static void emit_mem(struct jit *j, const struct insn *in, unsigned int size, bool write)
+{
+	emit_ea(j, in);
+	emit_tlb(j, in->seg, size, write);
+}
+
+/* host = the r/m operand (register or [RDX]), zero-extended. */
+static void emit_rm_load(struct jit *j, const struct insn *in, unsigned int size, unsigned int host)
+{
+	if (in->flags & INSN_MEM)
+		emit_load_zx(&j->e, size, host, RDX, 0);
+	else
+		emit_reg_load(j, size, host, in->rm);
+}
+
+static void emit_rm_store(struct jit *j, const struct insn *in, unsigned int size, unsigned int host)
+{
+	if (in->flags & INSN_MEM)
+		emit_store_sized(&j->e, size, host, RDX, 0);
+	else
+		emit_reg_store(j, size, host, in->rm);
+}
+
+/* RCX = an immediate cut to the operand size (64-bit: sign-extended). */
+static void emit_imm(struct jit *j, uint64_t imm, unsigned int size)
+{
+	emit_mov_imm(&j->e, RCX, size == 8 ? imm : imm & size_mask(size));
+}
+
+/* --- templates: each checks it applies before emitting anything --- */
+
+/* ALU (ADD OR AND SUB XOR CMP) and TEST, any size, register or memory operand. */
+static bool emit_alu_template(struct jit *j, const struct insn *in)
+{
+	bool test = in->fn == op_test_rm_reg || in->fn == op_test_rm_imm;
+	bool to_reg = in->fn == op_alu_reg_rm, imm = in->fn == op_alu_rm_imm || in->fn == op_test_rm_imm;
+	unsigned int size = in->size, op = test ? ALU_AND : in->op;
+	bool writes = !test && op != ALU_CMP, mem = in->flags & INSN_MEM;
+	enum lazy_kind kind;
+
+	if (!test && in->fn != op_alu_rm_reg && in->fn != op_alu_reg_rm && in->fn != op_alu_rm_imm)
+		return false;
+	if ((in->flags & INSN_LOCK) || op == ALU_ADC || op == ALU_SBB || !mem_ok(j, in))
+		return false;
+	kind = op == ALU_ADD ? LAZY_ADD : op == ALU_SUB || op == ALU_CMP ? LAZY_SUB : LAZY_LOGIC;
+	if (mem) {
+		slow_begin(j, in, false);
+		emit_mem(j, in, size, writes && !to_reg);
+	}
+	/* RAX = the destination (first) operand, RCX = the source. */
+	if (to_reg) {
+		emit_reg_load(j, size, RAX, in->reg);
+		emit_rm_load(j, in, size, RCX);
+	} else {
+		emit_rm_load(j, in, size, RAX);
+		if (imm)
+			emit_imm(j, in->imm, size);
+		else
+			emit_reg_load(j, size, RCX, in->reg);
+	}
+	emit_alu_sized(&j->e, size, op == ALU_CMP ? ALU_SUB : (enum alu_op)op, RAX, RCX);
+	if (writes) {
+		if (to_reg)
+			emit_reg_store(j, size, RAX, in->reg);
+		else
+			emit_rm_store(j, in, size, RAX);
+	}
+	emit_lazy_flags(j, kind == LAZY_ADD ? CC_ADD : kind == LAZY_SUB ? CC_SUB : CC_LOGIC, size);
+	set_lazy(j, kind, size);
+	if (mem)
+		slow_end(j);
 	return true;
 }
 
-static void emit_slow_path(struct jit *j, const struct slow_path *s)
+/* MOV of any size between registers, memory and immediates (the forms exec_fast.c leaves). */
+static bool emit_mov_template(struct jit *j, const struct insn *in)
 {
-	uint8_t *leave;
+	unsigned int size = in->size;
+	bool mem = in->flags & INSN_MEM;
 
-	for (unsigned int i = 0; i < 3; i++)
-		patch_rel32(s->entry[i], j->e.p);
-	if (s->rip_delta)
-		emit_alu_mem_imm(&j->e, ALU_ADD, RBX, OFF_RIP, s->rip_delta);
-	emit_mov(&j->e, true, RDI, RBX);
-	/* RSI still holds the offset. */
-	emit_mov_imm(&j->e, RDX, s->seg);
-	emit_mov_imm(&j->e, RCX, s->size);
-	if (s->write) {
-		emit_load(&j->e, true, R8, RBX, OFF_REG(s->reg));
-		emit_call_abs(&j->e, (const void *)jit_write);
-	} else {
-		emit_call_abs(&j->e, (const void *)jit_read);
-		emit_store(&j->e, true, RAX, RBX, OFF_REG(s->reg));
+	if (in->fn != op_mov_rm_reg && in->fn != op_mov_reg_rm && in->fn != op_mov_rm_imm)
+		return false;
+	if (!mem_ok(j, in))
+		return false;
+	if (mem) {
+		slow_begin(j, in, false);
+		emit_mem(j, in, size, in->fn != op_mov_reg_rm);
 	}
-	/* An MMIO access or a write to code asks to leave after this instruction. */
-	emit_load(&j->e, false, RCX, RBX, OFF_EXIT);
-	emit_test32(&j->e, RCX, RCX);
-	leave = emit_jcc_fwd(&j->e, HCC_NE);
-	if (s->rip_delta)
-		emit_alu_mem_imm(&j->e, ALU_SUB, RBX, OFF_RIP, s->rip_delta);
-	emit_jmp_to(&j->e, s->resume);
-	patch_rel32(leave, j->e.p);
-	emit_alu_mem_imm(&j->e, ALU_ADD, RBX, OFF_RIP, s->len);
-	emit_mov_imm(&j->e, RAX, END_BLOCK);
-	emit_pop(&j->e, RBX);
-	emit_ret(&j->e);
+	if (in->fn == op_mov_reg_rm) {
+		emit_rm_load(j, in, size, RAX);
+		emit_reg_store(j, size, RAX, in->reg);
+	} else {
+		if (in->fn == op_mov_rm_imm)
+			emit_mov_imm(&j->e, RAX, size == 8 ? in->imm : in->imm & size_mask(size));
+		else
+			emit_reg_load(j, size, RAX, in->reg);
+		emit_rm_store(j, in, size, RAX);
+	}
+	if (mem)
+		slow_end(j);
+	return true;
 }
 
-/* Jcc / JMP rel: the block's last instruction. */
+/* MOVZX, MOVSX, MOVSXD (size: the source's, op: the destination's). */
+static bool emit_movx_template(struct jit *j, const struct insn *in)
+{
+	bool mem = in->flags & INSN_MEM, sx = in->fn != op_movzx;
+	unsigned int src = in->size, dst = in->op;
+
+	if (in->fn == op_movsxd) {
+		if (in->size != 8)
+			return false;
+		src = 4;
+		dst = 8;
+	} else if (in->fn != op_movzx && in->fn != op_movsx) {
+		return false;
+	}
+	if (!mem_ok(j, in))
+		return false;
+	if (mem) {
+		slow_begin(j, in, false);
+		emit_mem(j, in, src, false);
+	}
+	if (sx)
+		emit_load_sx(&j->e, src, RAX, mem ? RDX : RBX, mem ? 0 : reg_off(in->rm, src));
+	else
+		emit_rm_load(j, in, src, RAX);
+	if (sx && dst == 4)
+		emit_mov(&j->e, false, RAX, RAX);	/* zero-extends */
+	emit_reg_store(j, dst, RAX, in->reg);
+	if (mem)
+		slow_end(j);
+	return true;
+}
+
+/* SHL/SAL, SHR, SAR by an immediate count below the operand's width. */
+static bool emit_shift_template(struct jit *j, const struct insn *in)
+{
+	unsigned int size = in->size, bits = size * 8, count, kind = in->op == 6 ? 4 : in->op;
+	bool mem = in->flags & INSN_MEM;
+	enum cc_op cc = kind == 5 ? CC_SHR : kind == 7 ? CC_SAR : CC_SHL;
+
+	if (in->fn != op_shift || in->imm == 0x100 || in->op < 4 || (in->flags & INSN_LOCK))
+		return false;
+	count = (unsigned int)in->imm & (size == 8 ? 0x3f : 0x1f);
+	if (count == 0 || count >= bits || !mem_ok(j, in))
+		return false;
+	if (mem) {
+		slow_begin(j, in, false);
+		emit_mem(j, in, size, true);
+	}
+	emit_rm_load(j, in, size, RAX);
+	if (count == 1) {
+		/* The host's CF and OF are the guest's. */
+		emit_shift_sized(&j->e, size, kind, RAX, 1);
+		emit_rm_store(j, in, size, RAX);
+		emit_setcc(&j->e, HCC_B, RCX);
+		emit_setcc(&j->e, HCC_O, RDX);
+		emit_movzx8(&j->e, RCX, RCX);
+		emit_movzx8_to(&j->e, RSI, RDX);
+	} else {
+		/* OF as the interpreter leaves it: SHL: MSB(result) ^ CF; SHR: MSB(operand); SAR: 0. */
+		if (kind == 5) {
+			emit_mov(&j->e, true, RSI, RAX);
+			emit_shr_imm(&j->e, true, RSI, (uint8_t)(bits - 1));
+		}
+		emit_shift_sized(&j->e, size, kind, RAX, (uint8_t)count);
+		emit_rm_store(j, in, size, RAX);
+		emit_setcc(&j->e, HCC_B, RCX);
+		emit_movzx8(&j->e, RCX, RCX);
+		if (kind == 4) {
+			emit_mov(&j->e, true, RSI, RAX);
+			emit_shr_imm(&j->e, true, RSI, (uint8_t)(bits - 1));
+			emit_alu(&j->e, false, ALU_XOR, RSI, RCX);
+		} else if (kind == 7) {
+			emit_mov_imm(&j->e, RSI, 0);
+		}
+	}
+	emit_lazy_flags(j, cc, size);
+	emit_store(&j->e, true, RSI, RBX, OFF_CC_SRC2);
+	j->lazy = LAZY_UNKNOWN;
+	j->host_flags = count == 1;
+	if (mem)
+		slow_end(j);
+	return true;
+}
+
+/* IMUL reg, r/m and IMUL reg, r/m, imm (32 and 64 bits). */
+static bool emit_imul_template(struct jit *j, const struct insn *in)
+{
+	unsigned int size = in->size;
+	bool mem = in->flags & INSN_MEM, w = size == 8;
+
+	if ((in->fn != op_imul_reg_rm && in->fn != op_imul_reg_rm_imm) || (size != 4 && size != 8))
+		return false;
+	if (in->fn == op_imul_reg_rm_imm && !fits_s32((int64_t)sign_extend(in->imm, size)))
+		return false;
+	if (!mem_ok(j, in))
+		return false;
+	if (mem) {
+		slow_begin(j, in, false);
+		emit_mem(j, in, size, false);
+	}
+	emit_rm_load(j, in, size, RCX);
+	if (in->fn == op_imul_reg_rm) {
+		emit_reg_load(j, size, RAX, in->reg);
+		emit_imul(&j->e, w, RAX, RCX);
+	} else {
+		emit_imul_imm(&j->e, w, RAX, RCX, (int32_t)sign_extend(in->imm, size));
+	}
+	/* CC_MUL: dst = the product's low half, src = whether it overflowed. */
+	emit_setcc(&j->e, HCC_O, RCX);
+	emit_movzx8(&j->e, RCX, RCX);
+	emit_reg_store(j, size, RAX, in->reg);
+	emit_lazy_flags(j, CC_MUL, size);
+	j->lazy = LAZY_UNKNOWN;
+	j->host_flags = false;
+	if (mem)
+		slow_end(j);
+	return true;
+}
+
+/* PUSH reg / POP reg (64-bit). */
+static bool emit_stack_template(struct jit *j, const struct insn *in)
+{
+	bool push = in->fn == op_push_reg;
+
+	if ((in->fn != op_push_reg && in->fn != op_pop_reg) || in->size != 8)
+		return false;
+	slow_begin(j, in, false);
+	emit_load(&j->e, true, RSI, RBX, OFF_REG(4));
+	if (push)
+		emit_lea(&j->e, RSI, RSI, NOREG_HOST, 0, -8);
+	emit_tlb(j, SEG_SS, 8, push);
+	if (push) {
+		emit_load(&j->e, true, RAX, RBX, OFF_REG(in->rm));
+		emit_store(&j->e, true, RAX, RDX, 0);
+		emit_store(&j->e, true, RSI, RBX, OFF_REG(4));
+	} else {
+		emit_load(&j->e, true, RAX, RDX, 0);
+		emit_lea(&j->e, RSI, RSI, NOREG_HOST, 0, 8);
+		emit_store(&j->e, true, RSI, RBX, OFF_REG(4));
+		emit_store(&j->e, true, RAX, RBX, OFF_REG(in->rm));	/* POP RSP: the value wins */
+	}
+	slow_end(j);
+	return true;
+}
+
+/* SETcc reg8 and CMOVcc reg, reg while the host's flags are (or cheaply become) the guest's. */
+static bool emit_condition_template(struct jit *j, const struct insn *in)
+{
+	unsigned int size = in->size;
+
+	if (in->fn != op_setcc && in->fn != op_cmovcc)
+		return false;
+	if ((in->flags & INSN_MEM) || (in->fn == op_cmovcc && size != 4 && size != 8))
+		return false;
+	if (!ensure_host_flags(j))
+		return false;
+	if (in->fn == op_setcc) {
+		emit_setcc(&j->e, (enum host_cc)in->op, RAX);
+		emit_store_sized(&j->e, 1, RAX, RBX, reg_off(in->rm, 1));
+	} else {
+		emit_load(&j->e, size == 8, RAX, RBX, OFF_REG(in->reg));
+		emit_load(&j->e, size == 8, RCX, RBX, OFF_REG(in->rm));
+		emit_cmov(&j->e, size == 8, (enum host_cc)in->op, RAX, RCX);
+		emit_store(&j->e, true, RAX, RBX, OFF_REG(in->reg));
+	}
+	return true;
+}
+
+/* The forms exec_fast.c specializes. */
+static bool emit_fast_form(struct jit *j, const struct insn *in)
+{
+	struct fast_form f;
+	bool w;
+
+	if (!insn_fast_form(in, &f))
+		return false;
+	w = f.size == 8;
+	switch (f.kind) {
+	case FAST_MOV_RR:
+		emit_load(&j->e, w, RAX, RBX, OFF_REG(in->reg));
+		emit_store(&j->e, true, RAX, RBX, OFF_REG(in->rm));
+		return true;
+	case FAST_MOV_RI:
+		emit_mov_imm(&j->e, RAX, in->imm);
+		emit_store(&j->e, true, RAX, RBX, OFF_REG(in->rm));
+		return true;
+	case FAST_LEA:
+		if (!mem_ok(j, in))
+			return false;
+		emit_ea(j, in);
+		emit_store(&j->e, true, RSI, RBX, OFF_REG(in->reg));
+		return true;
+	case FAST_ALU_RR:
+	case FAST_ALU_RI: {
+		/* CMP is a SUB and TEST an AND that keep the result out of the register. */
+		enum alu_op op = f.op == 8 ? ALU_AND : f.op == ALU_CMP ? ALU_SUB : (enum alu_op)f.op;
+		enum lazy_kind kind = op == ALU_ADD ? LAZY_ADD : op == ALU_SUB ? LAZY_SUB : LAZY_LOGIC;
+
+		emit_load(&j->e, w, RAX, RBX, OFF_REG(in->rm));
+		if (f.kind == FAST_ALU_RR)
+			emit_load(&j->e, w, RCX, RBX, OFF_REG(in->reg));
+		else
+			emit_mov_imm(&j->e, RCX, in->imm);
+		emit_alu(&j->e, w, op, RAX, RCX);
+		if (f.op != ALU_CMP && f.op != 8)
+			emit_store(&j->e, true, RAX, RBX, OFF_REG(in->rm));
+		emit_lazy_flags(j, kind == LAZY_ADD ? CC_ADD : kind == LAZY_SUB ? CC_SUB : CC_LOGIC, f.size);
+		set_lazy(j, kind, f.size);
+		return true;
+	}
+	case FAST_INCDEC:
+		/* INC/DEC keep CF: from the host's. */
+		if (!ensure_host_flags(j))
+			return false;
+		emit_setcc(&j->e, HCC_B, RDX);
+		emit_load(&j->e, w, RAX, RBX, OFF_REG(in->rm));
+		emit_incdec(&j->e, w, f.op, RAX);
+		emit_store(&j->e, true, RAX, RBX, OFF_REG(in->rm));
+		emit_movzx8(&j->e, RDX, RDX);
+		emit_store(&j->e, true, RDX, RBX, OFF_CC_SRC2);
+		emit_store(&j->e, true, RAX, RBX, OFF_CC_DST);
+		emit_store_imm(&j->e, false, RBX, OFF_CC_OP, f.op ? CC_DEC : CC_INC);
+		emit_store_imm(&j->e, false, RBX, OFF_CC_SIZE, (int32_t)f.size);
+		j->lazy = LAZY_UNKNOWN;
+		return true;
+	case FAST_LOAD:
+	case FAST_STORE:
+		if (!mem_ok(j, in))
+			return false;
+		slow_begin(j, in, false);
+		emit_mem(j, in, f.size, f.kind == FAST_STORE);
+		if (f.kind == FAST_STORE) {
+			emit_load(&j->e, w, RAX, RBX, OFF_REG(in->reg));
+			emit_store(&j->e, w, RAX, RDX, 0);
+		} else {
+			emit_load(&j->e, w, RAX, RDX, 0);
+			emit_store(&j->e, true, RAX, RBX, OFF_REG(in->reg));
+		}
+		slow_end(j);
+		return true;
+	}
+	return false;
+}
+
+/* Inline code for a non-branch instruction; false: it needs its handler. */
+static bool emit_inline(struct jit *j, const struct insn *in)
+{
+	if (!(emit_fast_form(j, in) || emit_alu_template(j, in) || emit_mov_template(j, in) ||
+	      emit_movx_template(j, in) || emit_shift_template(j, in) || emit_imul_template(j, in) ||
+	      emit_stack_template(j, in) || emit_condition_template(j, in)))
+		return false;
+	j->rip_delta += in->len;
+	j->pos += in->len;
+	return true;
+}
+
+/* --- the block's last instruction: branches --- */
+
+/* Jcc / JMP rel. */
 static bool emit_branch(struct jit *j, const struct insn *in)
 {
 	int64_t fall = (int64_t)j->rip_delta + in->len;
@@ -399,64 +845,70 @@ static bool emit_branch(struct jit *j, const struct insn *in)
 		return false;
 	if (in->fn == op_jmp_rel) {
 		emit_exit(j, (int32_t)taken, taken_target);
-	} else {
-		if (j->host_flags) {
-			to_taken = emit_jcc_fwd(&j->e, (enum host_cc)in->op);
-		} else {
-			emit_mov(&j->e, true, RDI, RBX);
-			emit_mov_imm(&j->e, RSI, in->op);
-			emit_call_abs(&j->e, (const void *)cpu_condition);
-			emit_test8(&j->e, RAX, RAX);
-			to_taken = emit_jcc_fwd(&j->e, HCC_NE);
-		}
-		emit_exit(j, (int32_t)fall, fall_target);
-		patch_rel32(to_taken, j->e.p);
-		emit_exit(j, (int32_t)taken, taken_target);
+		return true;
 	}
-	j->rip_delta = 0;
+	if (ensure_host_flags(j)) {
+		to_taken = emit_jcc_fwd(&j->e, (enum host_cc)in->op);
+	} else {
+		emit_mov(&j->e, true, RDI, RBX);
+		emit_mov_imm(&j->e, RSI, in->op);
+		emit_call_abs(&j->e, (const void *)cpu_condition);
+		emit_test8(&j->e, RAX, RAX);
+		to_taken = emit_jcc_fwd(&j->e, HCC_NE);
+	}
+	emit_exit(j, (int32_t)fall, fall_target);
+	patch_rel32(to_taken, j->e.p);
+	emit_exit(j, (int32_t)taken, taken_target);
 	return true;
 }
 
-/* Inline code for the instruction; false: it needs its handler. */
-static bool emit_inline(struct jit *j, const struct insn *in)
+/* CALL rel32 (64-bit): push the return address, go on at the target. */
+static bool emit_call_template(struct jit *j, const struct insn *in)
 {
-	struct fast_form f;
-	int32_t disp;
+	int64_t next = (int64_t)j->rip_delta + in->len, taken = next + (int64_t)in->imm;
 
-	if (!insn_fast_form(in, &f))
+	if (in->size != 8 || !fits_s32(taken))
 		return false;
-	switch (f.kind) {
-	case FAST_MOV_RR:
-		emit_load(&j->e, f.size == 8, RAX, RBX, OFF_REG(in->reg));
-		emit_store(&j->e, true, RAX, RBX, OFF_REG(in->rm));
-		break;
-	case FAST_MOV_RI:
-		emit_mov_imm(&j->e, RAX, in->imm);
-		emit_store(&j->e, true, RAX, RBX, OFF_REG(in->rm));
-		break;
-	case FAST_LEA:
-		if (!ea_displacement(j, in, &disp))
-			return false;
-		emit_ea(j, in, disp);
-		emit_store(&j->e, true, RSI, RBX, OFF_REG(in->reg));
-		break;
-	case FAST_ALU_RR:
-	case FAST_ALU_RI:
-		emit_alu_form(j, in, &f);
-		break;
-	case FAST_INCDEC:
-		if (!emit_incdec_form(j, in, &f))
-			return false;
-		break;
-	case FAST_LOAD:
-	case FAST_STORE:
-		if (!emit_access(j, in, &f))
-			return false;
-		break;
-	}
-	j->rip_delta += in->len;
-	j->pos += in->len;
+	slow_begin(j, in, true);
+	emit_load(&j->e, true, RSI, RBX, OFF_REG(4));
+	emit_lea(&j->e, RSI, RSI, NOREG_HOST, 0, -8);
+	emit_tlb(j, SEG_SS, 8, true);
+	emit_load(&j->e, true, RAX, RBX, OFF_RIP);
+	emit_lea(&j->e, RAX, RAX, NOREG_HOST, 0, (int32_t)next);
+	emit_store(&j->e, true, RAX, RDX, 0);
+	emit_store(&j->e, true, RSI, RBX, OFF_REG(4));
+	j->cur = NULL;
+	emit_exit(j, (int32_t)taken, (int64_t)j->pos + in->len + (int64_t)in->imm);
 	return true;
+}
+
+/* RET / RET imm16 (64-bit): pop the target, chain to its block. */
+static bool emit_ret_template(struct jit *j, const struct insn *in)
+{
+	if (in->size != 8)
+		return false;
+	slow_begin(j, in, true);
+	emit_load(&j->e, true, RSI, RBX, OFF_REG(4));
+	emit_tlb(j, SEG_SS, 8, false);
+	emit_load(&j->e, true, RAX, RDX, 0);
+	emit_lea(&j->e, RSI, RSI, NOREG_HOST, 0, 8 + (int32_t)in->imm);
+	emit_store(&j->e, true, RSI, RBX, OFF_REG(4));
+	emit_store(&j->e, true, RAX, RBX, OFF_RIP);
+	j->cur = NULL;
+	emit_chain(j);
+	return true;
+}
+
+/* The block's last instruction as a branch; false: it is not one the JIT compiles. */
+static bool emit_block_end(struct jit *j, const struct insn *in)
+{
+	if (in->fn == op_jcc || in->fn == op_jmp_rel)
+		return emit_branch(j, in);
+	if (in->fn == op_call_rel)
+		return emit_call_template(j, in);
+	if (in->fn == op_ret)
+		return emit_ret_template(j, in);
+	return false;
 }
 
 void jit_compile(struct tcg_cpu *cpu, struct block *b)
@@ -464,7 +916,7 @@ void jit_compile(struct tcg_cpu *cpu, struct block *b)
 	struct jit *j = cpu->jit_scratch;
 	uint8_t *start = cpu->jit_code + cpu->jit_used;
 	unsigned int n = b->n_insns;
-	uint8_t *body, *stale;
+	uint8_t *body, *stale, *exit;
 
 	*j = (struct jit){
 		.e = { .p = start, .end = cpu->jit_code + cpu->jit_size },
@@ -494,7 +946,7 @@ void jit_compile(struct tcg_cpu *cpu, struct block *b)
 		const struct insn *in = &b->insns[i];
 		bool last = i == n - 1;
 
-		if (last && (in->fn == op_jcc || in->fn == op_jmp_rel) && emit_branch(j, in))
+		if (last && emit_block_end(j, in))
 			goto tail;
 		if (emit_inline(j, in)) {
 			if (last) {
@@ -515,16 +967,13 @@ tail:
 	emit_pop(&j->e, RBX);
 	emit_ret(&j->e);
 	/* Handler calls that ended the block, and the slow paths. */
-	if (j->n_exits) {
-		uint8_t *exit = j->e.p;
-
-		emit_pop(&j->e, RBX);
-		emit_ret(&j->e);
-		for (unsigned int i = 0; i < j->n_exits; i++)
-			patch_rel32(j->exits[i], exit);
-	}
+	exit = j->e.p;
+	emit_pop(&j->e, RBX);
+	emit_ret(&j->e);
+	for (unsigned int i = 0; i < j->n_exits; i++)
+		patch_rel32(j->exits[i], exit);
 	for (unsigned int i = 0; i < j->n_slow; i++)
-		emit_slow_path(j, &j->slow[i]);
+		emit_slow_path(j, &j->slow[i], exit);
 	if (!emit_ok(&j->e)) {
 		log_warning("software CPU: a block's code overflowed the JIT's bound; it runs interpreted");
 		return;

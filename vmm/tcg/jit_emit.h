@@ -362,4 +362,126 @@ static inline void emit_ret(struct emit *e)
 	emit_u8(e, 0xc3);
 }
 
+/*
+ * Sized forms: size 1, 2, 4 or 8 bytes.  Byte registers are AL, CL, DL, BL
+ * only (no REX, so no SPL-DIL confusion); 16-bit forms take the 66 prefix.
+ */
+static inline void emit_size_prefix(struct emit *e, unsigned int size)
+{
+	if (size == 2)
+		emit_u8(e, 0x66);
+}
+
+/* OP dst, src at `size` (register operands) */
+static inline void emit_alu_sized(struct emit *e, unsigned int size, enum alu_op op, unsigned int dst,
+				  unsigned int src)
+{
+	emit_size_prefix(e, size);
+	emit_op_reg(e, size == 8, (uint8_t)(op * 8 + (size == 1 ? 0 : 1)), src, dst);
+}
+
+/* TEST a, b at `size` */
+static inline void emit_test_sized(struct emit *e, unsigned int size, unsigned int a, unsigned int b)
+{
+	emit_size_prefix(e, size);
+	emit_op_reg(e, size == 8, size == 1 ? 0x84 : 0x85, b, a);
+}
+
+/* reg = zero-extended [base + disp] of `size` bytes */
+static inline void emit_load_zx(struct emit *e, unsigned int size, unsigned int reg, unsigned int base,
+				int32_t disp)
+{
+	if (size >= 4) {
+		emit_load(e, size == 8, reg, base, disp);
+		return;
+	}
+	emit_rex(e, false, reg, 0, base);
+	emit_u8(e, 0x0f);
+	emit_u8(e, size == 1 ? 0xb6 : 0xb7);
+	emit_modrm_mem(e, reg, base, disp);
+}
+
+/* reg (64-bit) = sign-extended [base + disp] of `size` bytes (1, 2, 4) */
+static inline void emit_load_sx(struct emit *e, unsigned int size, unsigned int reg, unsigned int base,
+				int32_t disp)
+{
+	emit_rex(e, true, reg, 0, base);
+	if (size == 4) {
+		emit_u8(e, 0x63);		/* MOVSXD */
+	} else {
+		emit_u8(e, 0x0f);
+		emit_u8(e, size == 1 ? 0xbe : 0xbf);
+	}
+	emit_modrm_mem(e, reg, base, disp);
+}
+
+/* [base + disp] = low `size` bytes of reg */
+static inline void emit_store_sized(struct emit *e, unsigned int size, unsigned int reg, unsigned int base,
+				    int32_t disp)
+{
+	emit_size_prefix(e, size);
+	emit_op_mem(e, size == 8, size == 1 ? 0x88 : 0x89, reg, base, disp);
+}
+
+/* CMOVcc dst, src (32 or 64 bits) */
+static inline void emit_cmov(struct emit *e, bool w, enum host_cc cc, unsigned int dst, unsigned int src)
+{
+	emit_rex(e, w, dst, 0, src);
+	emit_u8(e, 0x0f);
+	emit_u8(e, (uint8_t)(0x40 + cc));
+	emit_modrm_reg(e, dst, src);
+}
+
+/* IMUL dst, src (32 or 64 bits) */
+static inline void emit_imul(struct emit *e, bool w, unsigned int dst, unsigned int src)
+{
+	emit_rex(e, w, dst, 0, src);
+	emit_u8(e, 0x0f);
+	emit_u8(e, 0xaf);
+	emit_modrm_reg(e, dst, src);
+}
+
+/* SHL (4) / SHR (5) / SAR (7) reg, imm8 */
+static inline void emit_shift_imm(struct emit *e, bool w, unsigned int kind, unsigned int reg, uint8_t count)
+{
+	emit_rex(e, w, 0, 0, reg);
+	emit_u8(e, 0xc1);
+	emit_modrm_reg(e, kind, reg);
+	emit_u8(e, count);
+}
+
+/* SHL (4) / SHR (5) / SAR (7) reg, imm8 at `size` (byte registers: AL-BL) */
+static inline void emit_shift_sized(struct emit *e, unsigned int size, unsigned int kind, unsigned int reg,
+				    uint8_t count)
+{
+	emit_size_prefix(e, size);
+	emit_rex(e, size == 8, 0, 0, reg);
+	emit_u8(e, size == 1 ? 0xc0 : 0xc1);
+	emit_modrm_reg(e, kind, reg);
+	emit_u8(e, count);
+}
+
+/* MOVZX r32, r8 with dst any register, src AL-BL */
+static inline void emit_movzx8_to(struct emit *e, unsigned int dst, unsigned int src)
+{
+	emit_rex(e, false, dst, 0, 0);
+	emit_u8(e, 0x0f);
+	emit_u8(e, 0xb6);
+	emit_modrm_reg(e, dst, src);
+}
+
+/* XOR r8, r8 (AL, CL, DL, BL) */
+static inline void emit_xor8(struct emit *e, unsigned int dst, unsigned int src)
+{
+	emit_u8(e, 0x30);
+	emit_modrm_reg(e, src, dst);
+}
+
+/* PUSH RAX; POPFQ: the host's arithmetic flags from RAX */
+static inline void emit_popf_rax(struct emit *e)
+{
+	emit_u8(e, 0x50);
+	emit_u8(e, 0x9d);
+}
+
 #endif
