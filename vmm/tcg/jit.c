@@ -478,6 +478,22 @@ static void emit_mem(struct jit *j, const struct insn *in, unsigned int size, bo
 	emit_tlb(j, in->seg, size, write);
 }
 
+/* With a memory operand: starts the slow path, RDX = host pointer to the operand. */
+static void emit_mem_operand(struct jit *j, const struct insn *in, unsigned int size, bool write)
+{
+	if (!(in->flags & INSN_MEM))
+		return;
+	slow_begin(j, in, false);
+	emit_mem(j, in, size, write);
+}
+
+/* ... and ends it: the fast path's code for the instruction is complete. */
+static void emit_mem_operand_end(struct jit *j, const struct insn *in)
+{
+	if (in->flags & INSN_MEM)
+		slow_end(j);
+}
+
 /* host = the r/m operand (register or [RDX]), zero-extended. */
 static void emit_rm_load(struct jit *j, const struct insn *in, unsigned int size, unsigned int host)
 {
@@ -509,7 +525,7 @@ static bool emit_alu_template(struct jit *j, const struct insn *in)
 	bool test = in->fn == op_test_rm_reg || in->fn == op_test_rm_imm;
 	bool to_reg = in->fn == op_alu_reg_rm, imm = in->fn == op_alu_rm_imm || in->fn == op_test_rm_imm;
 	unsigned int size = in->size, op = test ? ALU_AND : in->op;
-	bool writes = !test && op != ALU_CMP, mem = in->flags & INSN_MEM;
+	bool writes = !test && op != ALU_CMP;
 	enum lazy_kind kind;
 
 	if (!test && in->fn != op_alu_rm_reg && in->fn != op_alu_reg_rm && in->fn != op_alu_rm_imm)
@@ -517,10 +533,7 @@ static bool emit_alu_template(struct jit *j, const struct insn *in)
 	if ((in->flags & INSN_LOCK) || op == ALU_ADC || op == ALU_SBB || !mem_ok(j, in))
 		return false;
 	kind = op == ALU_ADD ? LAZY_ADD : op == ALU_SUB || op == ALU_CMP ? LAZY_SUB : LAZY_LOGIC;
-	if (mem) {
-		slow_begin(j, in, false);
-		emit_mem(j, in, size, writes && !to_reg);
-	}
+	emit_mem_operand(j, in, size, writes && !to_reg);
 	/* RAX = the destination (first) operand, RCX = the source. */
 	if (to_reg) {
 		emit_reg_load(j, size, RAX, in->reg);
@@ -541,8 +554,7 @@ static bool emit_alu_template(struct jit *j, const struct insn *in)
 	}
 	emit_lazy_flags(j, kind == LAZY_ADD ? CC_ADD : kind == LAZY_SUB ? CC_SUB : CC_LOGIC, size);
 	set_lazy(j, kind, size);
-	if (mem)
-		slow_end(j);
+	emit_mem_operand_end(j, in);
 	return true;
 }
 
@@ -550,16 +562,12 @@ static bool emit_alu_template(struct jit *j, const struct insn *in)
 static bool emit_mov_template(struct jit *j, const struct insn *in)
 {
 	unsigned int size = in->size;
-	bool mem = in->flags & INSN_MEM;
 
 	if (in->fn != op_mov_rm_reg && in->fn != op_mov_reg_rm && in->fn != op_mov_rm_imm)
 		return false;
 	if (!mem_ok(j, in))
 		return false;
-	if (mem) {
-		slow_begin(j, in, false);
-		emit_mem(j, in, size, in->fn != op_mov_reg_rm);
-	}
+	emit_mem_operand(j, in, size, in->fn != op_mov_reg_rm);
 	if (in->fn == op_mov_reg_rm) {
 		emit_rm_load(j, in, size, RAX);
 		emit_reg_store(j, size, RAX, in->reg);
@@ -570,8 +578,7 @@ static bool emit_mov_template(struct jit *j, const struct insn *in)
 			emit_reg_load(j, size, RAX, in->reg);
 		emit_rm_store(j, in, size, RAX);
 	}
-	if (mem)
-		slow_end(j);
+	emit_mem_operand_end(j, in);
 	return true;
 }
 
@@ -591,10 +598,7 @@ static bool emit_movx_template(struct jit *j, const struct insn *in)
 	}
 	if (!mem_ok(j, in))
 		return false;
-	if (mem) {
-		slow_begin(j, in, false);
-		emit_mem(j, in, src, false);
-	}
+	emit_mem_operand(j, in, src, false);
 	if (sx)
 		emit_load_sx(&j->e, src, RAX, mem ? RDX : RBX, mem ? 0 : reg_off(in->rm, src));
 	else
@@ -602,8 +606,7 @@ static bool emit_movx_template(struct jit *j, const struct insn *in)
 	if (sx && dst == 4)
 		emit_mov(&j->e, false, RAX, RAX);	/* zero-extends */
 	emit_reg_store(j, dst, RAX, in->reg);
-	if (mem)
-		slow_end(j);
+	emit_mem_operand_end(j, in);
 	return true;
 }
 
@@ -611,7 +614,6 @@ static bool emit_movx_template(struct jit *j, const struct insn *in)
 static bool emit_shift_template(struct jit *j, const struct insn *in)
 {
 	unsigned int size = in->size, bits = size * 8, count, kind = in->op == 6 ? 4 : in->op;
-	bool mem = in->flags & INSN_MEM;
 	enum cc_op cc = kind == 5 ? CC_SHR : kind == 7 ? CC_SAR : CC_SHL;
 
 	if (in->fn != op_shift || in->imm == 0x100 || in->op < 4 || (in->flags & INSN_LOCK))
@@ -619,10 +621,7 @@ static bool emit_shift_template(struct jit *j, const struct insn *in)
 	count = (unsigned int)in->imm & (size == 8 ? 0x3f : 0x1f);
 	if (count == 0 || count >= bits || !mem_ok(j, in))
 		return false;
-	if (mem) {
-		slow_begin(j, in, false);
-		emit_mem(j, in, size, true);
-	}
+	emit_mem_operand(j, in, size, true);
 	emit_rm_load(j, in, size, RAX);
 	if (count == 1) {
 		/* The host's CF and OF are the guest's. */
@@ -631,7 +630,7 @@ static bool emit_shift_template(struct jit *j, const struct insn *in)
 		emit_setcc(&j->e, HCC_B, RCX);
 		emit_setcc(&j->e, HCC_O, RDX);
 		emit_movzx8(&j->e, RCX, RCX);
-		emit_movzx8_to(&j->e, RSI, RDX);
+		emit_movzx8(&j->e, RSI, RDX);
 	} else {
 		/* OF as the interpreter leaves it: SHL: MSB(result) ^ CF; SHR: MSB(operand); SAR: 0. */
 		if (kind == 5) {
@@ -654,8 +653,7 @@ static bool emit_shift_template(struct jit *j, const struct insn *in)
 	emit_store(&j->e, true, RSI, RBX, OFF_CC_SRC2);
 	j->lazy = LAZY_UNKNOWN;
 	j->host_flags = count == 1;
-	if (mem)
-		slow_end(j);
+	emit_mem_operand_end(j, in);
 	return true;
 }
 
@@ -663,7 +661,7 @@ static bool emit_shift_template(struct jit *j, const struct insn *in)
 static bool emit_imul_template(struct jit *j, const struct insn *in)
 {
 	unsigned int size = in->size;
-	bool mem = in->flags & INSN_MEM, w = size == 8;
+	bool w = size == 8;
 
 	if ((in->fn != op_imul_reg_rm && in->fn != op_imul_reg_rm_imm) || (size != 4 && size != 8))
 		return false;
@@ -671,10 +669,7 @@ static bool emit_imul_template(struct jit *j, const struct insn *in)
 		return false;
 	if (!mem_ok(j, in))
 		return false;
-	if (mem) {
-		slow_begin(j, in, false);
-		emit_mem(j, in, size, false);
-	}
+	emit_mem_operand(j, in, size, false);
 	emit_rm_load(j, in, size, RCX);
 	if (in->fn == op_imul_reg_rm) {
 		emit_reg_load(j, size, RAX, in->reg);
@@ -689,8 +684,7 @@ static bool emit_imul_template(struct jit *j, const struct insn *in)
 	emit_lazy_flags(j, CC_MUL, size);
 	j->lazy = LAZY_UNKNOWN;
 	j->host_flags = false;
-	if (mem)
-		slow_end(j);
+	emit_mem_operand_end(j, in);
 	return true;
 }
 

@@ -196,10 +196,11 @@ static inline void emit_alu_imm(struct emit *e, bool w, enum alu_op op, unsigned
 	}
 }
 
-/* OP qword [base + disp], simm32 */
-static inline void emit_alu_mem_imm(struct emit *e, enum alu_op op, unsigned int base, int32_t disp, int32_t imm)
+/* OP [base + disp], simm32: a qword with w, else a dword */
+static inline void emit_alu_mem_imm_sized(struct emit *e, bool w, enum alu_op op, unsigned int base,
+					  int32_t disp, int32_t imm)
 {
-	emit_rex(e, true, 0, 0, base);
+	emit_rex(e, w, 0, 0, base);
 	emit_u8(e, fits_s8(imm) ? 0x83 : 0x81);
 	emit_modrm_mem(e, op, base, disp);
 	if (fits_s8(imm))
@@ -208,17 +209,15 @@ static inline void emit_alu_mem_imm(struct emit *e, enum alu_op op, unsigned int
 		emit_u32(e, (uint32_t)imm);
 }
 
-/* OP dword [base + disp], imm32 */
+static inline void emit_alu_mem_imm(struct emit *e, enum alu_op op, unsigned int base, int32_t disp, int32_t imm)
+{
+	emit_alu_mem_imm_sized(e, true, op, base, disp, imm);
+}
+
 static inline void emit_alu_mem_imm32(struct emit *e, enum alu_op op, unsigned int base, int32_t disp,
 				      int32_t imm)
 {
-	emit_rex(e, false, 0, 0, base);
-	emit_u8(e, fits_s8(imm) ? 0x83 : 0x81);
-	emit_modrm_mem(e, op, base, disp);
-	if (fits_s8(imm))
-		emit_u8(e, (uint8_t)imm);
-	else
-		emit_u32(e, (uint32_t)imm);
+	emit_alu_mem_imm_sized(e, false, op, base, disp, imm);
 }
 
 /* CMP byte [base + index], 0 */
@@ -276,9 +275,10 @@ static inline void emit_setcc(struct emit *e, enum host_cc cc, unsigned int reg)
 	emit_modrm_reg(e, 0, reg);
 }
 
-/* MOVZX r32, r8 (AL, CL, DL, BL) */
+/* MOVZX r32, r8: dst any register, src AL, CL, DL or BL */
 static inline void emit_movzx8(struct emit *e, unsigned int dst, unsigned int src)
 {
+	emit_rex(e, false, dst, 0, 0);
 	emit_u8(e, 0x0f);
 	emit_u8(e, 0xb6);
 	emit_modrm_reg(e, dst, src);
@@ -441,15 +441,6 @@ static inline void emit_imul(struct emit *e, bool w, unsigned int dst, unsigned 
 	emit_modrm_reg(e, dst, src);
 }
 
-/* SHL (4) / SHR (5) / SAR (7) reg, imm8 */
-static inline void emit_shift_imm(struct emit *e, bool w, unsigned int kind, unsigned int reg, uint8_t count)
-{
-	emit_rex(e, w, 0, 0, reg);
-	emit_u8(e, 0xc1);
-	emit_modrm_reg(e, kind, reg);
-	emit_u8(e, count);
-}
-
 /* SHL (4) / SHR (5) / SAR (7) reg, imm8 at `size` (byte registers: AL-BL) */
 static inline void emit_shift_sized(struct emit *e, unsigned int size, unsigned int kind, unsigned int reg,
 				    uint8_t count)
@@ -459,22 +450,6 @@ static inline void emit_shift_sized(struct emit *e, unsigned int size, unsigned 
 	emit_u8(e, size == 1 ? 0xc0 : 0xc1);
 	emit_modrm_reg(e, kind, reg);
 	emit_u8(e, count);
-}
-
-/* MOVZX r32, r8 with dst any register, src AL-BL */
-static inline void emit_movzx8_to(struct emit *e, unsigned int dst, unsigned int src)
-{
-	emit_rex(e, false, dst, 0, 0);
-	emit_u8(e, 0x0f);
-	emit_u8(e, 0xb6);
-	emit_modrm_reg(e, dst, src);
-}
-
-/* XOR r8, r8 (AL, CL, DL, BL) */
-static inline void emit_xor8(struct emit *e, unsigned int dst, unsigned int src)
-{
-	emit_u8(e, 0x30);
-	emit_modrm_reg(e, src, dst);
 }
 
 /* PUSH RAX; POPFQ: the host's arithmetic flags from RAX */
