@@ -958,6 +958,34 @@ static void hp_call_ret(struct dt_builder *b)
 	op(b, NONE, "nop", B(0x90));
 }
 
+/* JMP and CALL through registers and memory, with the stack's page already written. */
+static void hp_indirect_fast(struct dt_builder *b)
+{
+	set_reg(b, X86_RSP, SB_STACK_ADDR + 0x1000);
+	op(b, NONE, "lea rax, [rip+0x6] (t1)", B(0x48, 0x8d, 0x05, 0x06, 0x00, 0x00, 0x00));
+	op(b, NONE, "push rax", B(0x50));
+	op(b, NONE, "call [rsp] (to t1)", B(0xff, 0x14, 0x24));
+	op(b, NONE, "r1: jmp +3", B(0xeb, 0x03));
+	op(b, NONE, "t1: pop rax (r1)", B(0x58));
+	op(b, NONE, "jmp rax (to r1)", B(0xff, 0xe0));
+	op(b, NONE, "lea rcx, [rip+0x4] (t2)", B(0x48, 0x8d, 0x0d, 0x04, 0x00, 0x00, 0x00));
+	op(b, NONE, "call rcx (to t2)", B(0xff, 0xd1));
+	op(b, NONE, "r2: jmp +3", B(0xeb, 0x03));
+	op(b, NONE, "t2: jmp [rsp] (to r2)", B(0xff, 0x24, 0x24));
+	op(b, NONE, "nop", B(0x90));
+}
+
+/* LEA's result and address sizes: both cut the address. */
+static void hp_lea_widths(struct dt_builder *b)
+{
+	set_reg(b, X86_RBX, 0x1234567800001000ULL);
+	set_reg(b, X86_RCX, 0x0000000180000000ULL);
+	op(b, NONE, "lea eax, [rbx+rcx]", B(0x8d, 0x04, 0x0b));
+	op(b, NONE, "lea dx, [rbx+rcx*2+0x5]", B(0x66, 0x8d, 0x54, 0x4b, 0x05));
+	op(b, NONE, "addr32 lea rsi, [ebx+ecx]", B(0x67, 0x48, 0x8d, 0x34, 0x0b));
+	op(b, NONE, "addr32 lea rdi, [ebx-0x2000]", B(0x67, 0x48, 0x8d, 0xbb, LE32(0xffffe000u)));
+}
+
 /*
  * Flags read after a memory access: the software CPU rebuilds them from the
  * lazy state of the last arithmetic instruction (SUB, ADD, logic).
@@ -1203,6 +1231,8 @@ static const struct handpicked cases[] = {
 	{ "branch/mix", hp_branches },
 	{ "branch/call-indirect", hp_call_indirect },
 	{ "branch/call-ret", hp_call_ret },
+	{ "branch/indirect", hp_indirect_fast },
+	{ "move/lea-widths", hp_lea_widths },
 	{ "flags/after-memory", hp_flags_after_memory },
 	{ "compat/arith", hp_compat_arith },
 	{ "compat/bcd", hp_compat_bcd },

@@ -50,6 +50,7 @@
 #define OFF_CC_SRC2	((int32_t)offsetof(struct tcg_cpu, cc_src2))
 #define OFF_CC_OP	((int32_t)offsetof(struct tcg_cpu, cc_op))
 #define OFF_CC_SIZE	((int32_t)offsetof(struct tcg_cpu, cc_size))
+#define OFF_EFLAGS	((int32_t)offsetof(struct tcg_cpu, eflags))
 #define OFF_TLB		((int32_t)offsetof(struct tcg_cpu, tlb))
 #define OFF_CODE_PAGES	((int32_t)offsetof(struct tcg_cpu, code_pages))
 #define OFF_EXIT	((int32_t)offsetof(struct tcg_cpu, exit_request))
@@ -79,10 +80,10 @@ typedef int (*jit_fn)(struct tcg_cpu *cpu);
  * runs through its interpreter handler, which handles every such case.
  */
 /* The lazy flags the last inline instruction stored, when known at compile time. */
-enum lazy_kind { LAZY_UNKNOWN, LAZY_ADD, LAZY_SUB, LAZY_LOGIC };
+enum lazy_kind { LAZY_UNKNOWN, LAZY_ADD, LAZY_SUB, LAZY_LOGIC, LAZY_NEG, LAZY_EFLAGS };
 
 struct slow_path {
-	uint8_t *entry[4];	/* rel32s of the fast path's jumps to it */
+	uint8_t *entry[6];	/* rel32s of the fast path's jumps to it: two TLB probes */
 	unsigned int n_entries;
 	uint8_t *resume;	/* where the fast path continues */
 	int32_t rip_delta;	/* RIP not yet written at the instruction */
@@ -252,8 +253,9 @@ static void set_lazy(struct jit *j, enum lazy_kind kind, unsigned int size)
 /*
  * Rebuilds the host's flags from the lazy state of `kind`: the same
  * operation again on the same operands (CMP for SUB, ADD for ADD, TEST for
- * the logic ops) sets exactly the flags Jcc, SETcc and CMOVcc read; other
- * kinds go through jit_arith_flags() and POPFQ.  Clobbers RAX, RCX.
+ * the logic ops, NEG for NEG) sets the same arithmetic flags; a flags image
+ * is loaded with POPFQ; other kinds go through jit_arith_flags() (which
+ * clobbers the caller-saved registers).  Clobbers RAX, RCX.
  */
 static void emit_rebuild_flags(struct jit *j, enum lazy_kind kind, unsigned int size)
 {
@@ -274,6 +276,15 @@ static void emit_rebuild_flags(struct jit *j, enum lazy_kind kind, unsigned int 
 		emit_load(&j->e, true, RAX, RBX, OFF_CC_DST);
 		emit_test_sized(&j->e, size, RAX, RAX);
 		break;
+	case LAZY_NEG:
+		emit_load(&j->e, true, RAX, RBX, OFF_CC_SRC);
+		emit_unary_sized(&j->e, size, 3, RAX);
+		break;
+	case LAZY_EFLAGS:
+		emit_load(&j->e, false, RAX, RBX, OFF_EFLAGS);
+		emit_alu_imm(&j->e, false, ALU_AND, RAX, FLAGS_ARITH);
+		emit_popf_rax(&j->e);
+		break;
 	case LAZY_UNKNOWN:
 		emit_mov(&j->e, true, RDI, RBX);
 		emit_call_abs(&j->e, (const void *)jit_arith_flags);
@@ -292,6 +303,32 @@ static bool ensure_host_flags(struct jit *j)
 	emit_rebuild_flags(j, j->lazy, j->lazy_size);
 	j->host_flags = true;
 	return true;
+}
+
+/* Makes the host's flags the guest's, whatever it costs. */
+static void force_host_flags(struct jit *j)
+{
+	if (!ensure_host_flags(j)) {
+		emit_rebuild_flags(j, LAZY_UNKNOWN, 0);
+		j->host_flags = true;
+	}
+}
+
+/*
+ * The host's arithmetic flags, just set by an instruction that changes only
+ * some of them, become the guest's as a flags image (CC_EFLAGS).
+ */
+static void emit_flags_image(struct jit *j)
+{
+	emit_pushf_rax(&j->e);
+	emit_alu_imm(&j->e, false, ALU_AND, RAX, FLAGS_ARITH);
+	emit_load(&j->e, false, RCX, RBX, OFF_EFLAGS);
+	emit_alu_imm(&j->e, false, ALU_AND, RCX, ~FLAGS_ARITH);
+	emit_alu(&j->e, false, ALU_OR, RCX, RAX);
+	emit_store(&j->e, false, RCX, RBX, OFF_EFLAGS);
+	emit_store_imm(&j->e, false, RBX, OFF_CC_OP, CC_EFLAGS);
+	j->lazy = LAZY_EFLAGS;
+	j->host_flags = false;
 }
 
 /* An instruction copy followed by op_jit_resume (or the sentinel's op_end_block). */
@@ -355,7 +392,10 @@ static void slow_end(struct jit *j)
 
 static void slow_entry(struct jit *j, uint8_t *rel)
 {
-	j->cur->entry[j->cur->n_entries++] = rel;
+	struct slow_path *s = j->cur;
+
+	g_assert(s->n_entries < G_N_ELEMENTS(s->entry));
+	s->entry[s->n_entries++] = rel;
 }
 
 /*
@@ -390,7 +430,7 @@ static bool ea_displacement(const struct jit *j, const struct insn *in, int32_t 
 {
 	int64_t d = in->disp;
 
-	if (in->asize != 8)
+	if (in->asize != 8 && in->asize != 4)
 		return false;
 	if (in->base == EA_BASE_RIP)
 		d += j->rip_delta + in->len;
@@ -426,6 +466,8 @@ static void emit_ea(struct jit *j, const struct insn *in)
 	} else if (disp) {
 		emit_lea(&j->e, RSI, RSI, NOREG_HOST, 0, disp);
 	}
+	if (in->asize == 4)
+		emit_mov(&j->e, false, RSI, RSI);	/* a 32-bit address wraps */
 }
 
 /*
@@ -519,20 +561,25 @@ static void emit_imm(struct jit *j, uint64_t imm, unsigned int size)
 
 /* --- templates: each checks it applies before emitting anything --- */
 
-/* ALU (ADD OR AND SUB XOR CMP) and TEST, any size, register or memory operand. */
+/* ALU (ADD OR ADC SBB AND SUB XOR CMP) and TEST, any size, register or memory operand. */
 static bool emit_alu_template(struct jit *j, const struct insn *in)
 {
 	bool test = in->fn == op_test_rm_reg || in->fn == op_test_rm_imm;
 	bool to_reg = in->fn == op_alu_reg_rm, imm = in->fn == op_alu_rm_imm || in->fn == op_test_rm_imm;
 	unsigned int size = in->size, op = test ? ALU_AND : in->op;
-	bool writes = !test && op != ALU_CMP;
+	bool writes = !test && op != ALU_CMP, carry = op == ALU_ADC || op == ALU_SBB;
 	enum lazy_kind kind;
 
 	if (!test && in->fn != op_alu_rm_reg && in->fn != op_alu_reg_rm && in->fn != op_alu_rm_imm)
 		return false;
-	if ((in->flags & INSN_LOCK) || op == ALU_ADC || op == ALU_SBB || !mem_ok(j, in))
+	if ((in->flags & INSN_LOCK) || !mem_ok(j, in))
 		return false;
 	kind = op == ALU_ADD ? LAZY_ADD : op == ALU_SUB || op == ALU_CMP ? LAZY_SUB : LAZY_LOGIC;
+	if (carry) {
+		/* The carry in: the host's CF, kept in R8 across the memory probe. */
+		force_host_flags(j);
+		emit_setcc(&j->e, HCC_B, R8);
+	}
 	emit_mem_operand(j, in, size, writes && !to_reg);
 	/* RAX = the destination (first) operand, RCX = the source. */
 	if (to_reg) {
@@ -545,6 +592,8 @@ static bool emit_alu_template(struct jit *j, const struct insn *in)
 		else
 			emit_reg_load(j, size, RCX, in->reg);
 	}
+	if (carry && (in->flags & INSN_MEM))
+		emit_bt_imm(&j->e, 4, 4, R8, 0);	/* CF = the carry in again */
 	emit_alu_sized(&j->e, size, op == ALU_CMP ? ALU_SUB : (enum alu_op)op, RAX, RCX);
 	if (writes) {
 		if (to_reg)
@@ -552,8 +601,16 @@ static bool emit_alu_template(struct jit *j, const struct insn *in)
 		else
 			emit_rm_store(j, in, size, RAX);
 	}
-	emit_lazy_flags(j, kind == LAZY_ADD ? CC_ADD : kind == LAZY_SUB ? CC_SUB : CC_LOGIC, size);
-	set_lazy(j, kind, size);
+	if (carry) {
+		emit_movzx8(&j->e, R8, R8);
+		emit_store(&j->e, true, R8, RBX, OFF_CC_SRC2);
+		emit_lazy_flags(j, op == ALU_ADC ? CC_ADC : CC_SBB, size);
+		j->lazy = LAZY_UNKNOWN;
+		j->host_flags = true;
+	} else {
+		emit_lazy_flags(j, kind == LAZY_ADD ? CC_ADD : kind == LAZY_SUB ? CC_SUB : CC_LOGIC, size);
+		set_lazy(j, kind, size);
+	}
 	emit_mem_operand_end(j, in);
 	return true;
 }
@@ -610,14 +667,114 @@ static bool emit_movx_template(struct jit *j, const struct insn *in)
 	return true;
 }
 
-/* SHL/SAL, SHR, SAR by an immediate count below the operand's width. */
+/*
+ * ROL/ROR of a 32- or 64-bit register by an immediate: they change only CF
+ * and OF, so the host rotates with the guest's flags in its RFLAGS and the
+ * result becomes a flags image.
+ */
+static bool emit_rotate(struct jit *j, const struct insn *in)
+{
+	unsigned int size = in->size, count = (unsigned int)in->imm & (size == 8 ? 0x3f : 0x1f);
+
+	if ((size != 4 && size != 8) || (in->flags & INSN_MEM) || count == 0)
+		return false;
+	force_host_flags(j);
+	emit_load(&j->e, size == 8, RAX, RBX, OFF_REG(in->rm));
+	emit_rotate_imm(&j->e, size == 8, in->op, RAX, (uint8_t)count);
+	emit_store(&j->e, true, RAX, RBX, OFF_REG(in->rm));
+	emit_flags_image(j);
+	return true;
+}
+
+/* BT/BTS/BTR/BTC of a register by an immediate: CF only, as ROL/ROR. */
+static bool emit_bt_template(struct jit *j, const struct insn *in)
+{
+	unsigned int size = in->size;
+
+	if (in->fn != op_bt_imm || (in->flags & INSN_MEM) || size == 1)
+		return false;
+	force_host_flags(j);
+	emit_reg_load(j, size, RAX, in->rm);
+	emit_bt_imm(&j->e, size, 4 + in->op, RAX, (uint8_t)(in->imm & (size * 8 - 1)));
+	if (in->op)
+		emit_reg_store(j, size, RAX, in->rm);
+	emit_flags_image(j);
+	return true;
+}
+
+/* NOT and NEG, any size, register or memory operand. */
+static bool emit_not_neg_template(struct jit *j, const struct insn *in)
+{
+	unsigned int size = in->size;
+	bool neg = in->fn == op_neg;
+
+	if ((in->fn != op_not && !neg) || (in->flags & INSN_LOCK) || !mem_ok(j, in))
+		return false;
+	emit_mem_operand(j, in, size, true);
+	emit_rm_load(j, in, size, RAX);
+	if (neg)
+		emit_mov(&j->e, true, RCX, RAX);
+	emit_unary_sized(&j->e, size, neg ? 3 : 2, RAX);
+	emit_rm_store(j, in, size, RAX);
+	if (neg) {
+		emit_lazy_flags(j, CC_NEG, size);
+		set_lazy(j, LAZY_NEG, size);
+	}
+	emit_mem_operand_end(j, in);
+	return true;
+}
+
+/* INC/DEC with a memory operand or of 8/16-bit registers: CF kept, from the host's. */
+static bool emit_incdec_template(struct jit *j, const struct insn *in)
+{
+	unsigned int size = in->size;
+
+	if (in->fn != op_inc_dec || (in->flags & INSN_LOCK) || !mem_ok(j, in))
+		return false;
+	force_host_flags(j);
+	emit_setcc(&j->e, HCC_B, R8);
+	emit_mem_operand(j, in, size, true);
+	emit_rm_load(j, in, size, RAX);
+	if (in->flags & INSN_MEM)
+		emit_bt_imm(&j->e, 4, 4, R8, 0);	/* CF again, after the TLB probe: INC/DEC keep it */
+	emit_incdec_sized(&j->e, size, in->op, RAX);
+	emit_rm_store(j, in, size, RAX);
+	emit_movzx8(&j->e, R8, R8);
+	emit_store(&j->e, true, R8, RBX, OFF_CC_SRC2);
+	emit_store(&j->e, true, RAX, RBX, OFF_CC_DST);
+	emit_store_imm(&j->e, false, RBX, OFF_CC_OP, in->op ? CC_DEC : CC_INC);
+	emit_store_imm(&j->e, false, RBX, OFF_CC_SIZE, (int32_t)size);
+	j->lazy = LAZY_UNKNOWN;
+	j->host_flags = true;
+	emit_mem_operand_end(j, in);
+	return true;
+}
+
+/* LEA of 16-, 32- and 64-bit results (the 64-bit one is exec_fast.c's form). */
+static bool emit_lea_template(struct jit *j, const struct insn *in)
+{
+	if (in->fn != op_lea || !mem_ok(j, in))
+		return false;
+	emit_ea(j, in);
+	if (in->size == 4)
+		emit_mov(&j->e, false, RSI, RSI);
+	if (in->size == 2)
+		emit_store_sized(&j->e, 2, RSI, RBX, OFF_REG(in->reg));
+	else
+		emit_store(&j->e, true, RSI, RBX, OFF_REG(in->reg));
+	return true;
+}
+
+/* SHL/SAL, SHR, SAR by an immediate count below the operand's width (ROL/ROR: emit_rotate). */
 static bool emit_shift_template(struct jit *j, const struct insn *in)
 {
 	unsigned int size = in->size, bits = size * 8, count, kind = in->op == 6 ? 4 : in->op;
 	enum cc_op cc = kind == 5 ? CC_SHR : kind == 7 ? CC_SAR : CC_SHL;
 
-	if (in->fn != op_shift || in->imm == 0x100 || in->op < 4 || (in->flags & INSN_LOCK))
+	if (in->fn != op_shift || in->imm == 0x100 || in->op == 2 || in->op == 3 || (in->flags & INSN_LOCK))
 		return false;
+	if (in->op < 2)
+		return emit_rotate(j, in);
 	count = (unsigned int)in->imm & (size == 8 ? 0x3f : 0x1f);
 	if (count == 0 || count >= bits || !mem_ok(j, in))
 		return false;
@@ -781,8 +938,7 @@ static bool emit_fast_form(struct jit *j, const struct insn *in)
 	}
 	case FAST_INCDEC:
 		/* INC/DEC keep CF: from the host's. */
-		if (!ensure_host_flags(j))
-			return false;
+		force_host_flags(j);
 		emit_setcc(&j->e, HCC_B, RDX);
 		emit_load(&j->e, w, RAX, RBX, OFF_REG(in->rm));
 		emit_incdec(&j->e, w, f.op, RAX);
@@ -816,9 +972,12 @@ static bool emit_fast_form(struct jit *j, const struct insn *in)
 /* Inline code for a non-branch instruction; false: it needs its handler. */
 static bool emit_inline(struct jit *j, const struct insn *in)
 {
-	if (!(emit_fast_form(j, in) || emit_alu_template(j, in) || emit_mov_template(j, in) ||
-	      emit_movx_template(j, in) || emit_shift_template(j, in) || emit_imul_template(j, in) ||
-	      emit_stack_template(j, in) || emit_condition_template(j, in)))
+	if (in->fn == op_nop)
+		;
+	else if (!(emit_fast_form(j, in) || emit_alu_template(j, in) || emit_mov_template(j, in) ||
+		   emit_movx_template(j, in) || emit_shift_template(j, in) || emit_imul_template(j, in) ||
+		   emit_stack_template(j, in) || emit_condition_template(j, in) || emit_bt_template(j, in) ||
+		   emit_not_neg_template(j, in) || emit_incdec_template(j, in) || emit_lea_template(j, in)))
 		return false;
 	j->rip_delta += in->len;
 	j->pos += in->len;
@@ -893,6 +1052,35 @@ static bool emit_ret_template(struct jit *j, const struct insn *in)
 	return true;
 }
 
+/* JMP r/m64 and CALL r/m64: the target read first (kept in R8), then the return address pushed. */
+static bool emit_indirect_template(struct jit *j, const struct insn *in)
+{
+	bool call = in->fn == op_call_rm;
+
+	if (in->size != 8 || !mem_ok(j, in))
+		return false;
+	slow_begin(j, in, true);
+	if (in->flags & INSN_MEM) {
+		emit_mem(j, in, 8, false);
+		emit_load(&j->e, true, R8, RDX, 0);
+	} else {
+		emit_load(&j->e, true, R8, RBX, OFF_REG(in->rm));
+	}
+	if (call) {
+		emit_load(&j->e, true, RSI, RBX, OFF_REG(4));
+		emit_lea(&j->e, RSI, RSI, NOREG_HOST, 0, -8);
+		emit_tlb(j, SEG_SS, 8, true);
+		emit_load(&j->e, true, RAX, RBX, OFF_RIP);
+		emit_lea(&j->e, RAX, RAX, NOREG_HOST, 0, j->rip_delta + in->len);
+		emit_store(&j->e, true, RAX, RDX, 0);
+		emit_store(&j->e, true, RSI, RBX, OFF_REG(4));
+	}
+	emit_store(&j->e, true, R8, RBX, OFF_RIP);
+	j->cur = NULL;
+	emit_chain(j);
+	return true;
+}
+
 /* The block's last instruction as a branch; false: it is not one the JIT compiles. */
 static bool emit_block_end(struct jit *j, const struct insn *in)
 {
@@ -902,6 +1090,8 @@ static bool emit_block_end(struct jit *j, const struct insn *in)
 		return emit_call_template(j, in);
 	if (in->fn == op_ret)
 		return emit_ret_template(j, in);
+	if (in->fn == op_jmp_rm || in->fn == op_call_rm)
+		return emit_indirect_template(j, in);
 	return false;
 }
 

@@ -267,18 +267,29 @@ static inline void emit_lea(struct emit *e, unsigned int dst, unsigned int base,
 	emit_modrm_sib(e, dst, base, index, scale, disp);
 }
 
-/* SETcc reg8 (AL, CL, DL, BL only: no REX needed) */
+/*
+ * REX for a byte register operand: SPL, BPL, SIL, DIL and R8B-R15B need one
+ * (without it, 4-7 would be AH-BH, which the JIT never uses).
+ */
+static inline void emit_rex_byte(struct emit *e, unsigned int reg, unsigned int rm)
+{
+	if (reg >= 4 || rm >= 4)
+		emit_u8(e, (uint8_t)(0x40 | ((reg & 8) ? 4 : 0) | ((rm & 8) ? 1 : 0)));
+}
+
+/* SETcc reg8 */
 static inline void emit_setcc(struct emit *e, enum host_cc cc, unsigned int reg)
 {
+	emit_rex_byte(e, 0, reg);
 	emit_u8(e, 0x0f);
 	emit_u8(e, (uint8_t)(0x90 + cc));
 	emit_modrm_reg(e, 0, reg);
 }
 
-/* MOVZX r32, r8: dst any register, src AL, CL, DL or BL */
+/* MOVZX r32, r8 */
 static inline void emit_movzx8(struct emit *e, unsigned int dst, unsigned int src)
 {
-	emit_rex(e, false, dst, 0, 0);
+	emit_rex_byte(e, dst, src);
 	emit_u8(e, 0x0f);
 	emit_u8(e, 0xb6);
 	emit_modrm_reg(e, dst, src);
@@ -441,6 +452,15 @@ static inline void emit_imul(struct emit *e, bool w, unsigned int dst, unsigned 
 	emit_modrm_reg(e, dst, src);
 }
 
+/* INC (0) / DEC (1) reg at `size` (byte registers: AL-BL) */
+static inline void emit_incdec_sized(struct emit *e, unsigned int size, unsigned int dec, unsigned int reg)
+{
+	emit_size_prefix(e, size);
+	emit_rex(e, size == 8, 0, 0, reg);
+	emit_u8(e, size == 1 ? 0xfe : 0xff);
+	emit_modrm_reg(e, dec ? 1 : 0, reg);
+}
+
 /* SHL (4) / SHR (5) / SAR (7) reg, imm8 at `size` (byte registers: AL-BL) */
 static inline void emit_shift_sized(struct emit *e, unsigned int size, unsigned int kind, unsigned int reg,
 				    uint8_t count)
@@ -450,6 +470,40 @@ static inline void emit_shift_sized(struct emit *e, unsigned int size, unsigned 
 	emit_u8(e, size == 1 ? 0xc0 : 0xc1);
 	emit_modrm_reg(e, kind, reg);
 	emit_u8(e, count);
+}
+
+/* PUSHFQ; POP RAX: the host's flags into RAX */
+static inline void emit_pushf_rax(struct emit *e)
+{
+	emit_u8(e, 0x9c);
+	emit_u8(e, 0x58);
+}
+
+/* ROL (0) / ROR (1) reg, imm8 (32 or 64 bits) */
+static inline void emit_rotate_imm(struct emit *e, bool w, unsigned int kind, unsigned int reg, uint8_t count)
+{
+	emit_shift_sized(e, w ? 8 : 4, kind, reg, count);
+}
+
+/* BT (4) / BTS (5) / BTR (6) / BTC (7) reg, imm8 at `size` (2, 4, 8) */
+static inline void emit_bt_imm(struct emit *e, unsigned int size, unsigned int kind, unsigned int reg,
+			       uint8_t bit)
+{
+	emit_size_prefix(e, size);
+	emit_rex(e, size == 8, 0, 0, reg);
+	emit_u8(e, 0x0f);
+	emit_u8(e, 0xba);
+	emit_modrm_reg(e, kind, reg);
+	emit_u8(e, bit);
+}
+
+/* NOT (2) / NEG (3) reg at `size` (byte registers: AL-BL) */
+static inline void emit_unary_sized(struct emit *e, unsigned int size, unsigned int kind, unsigned int reg)
+{
+	emit_size_prefix(e, size);
+	emit_rex(e, size == 8, 0, 0, reg);
+	emit_u8(e, size == 1 ? 0xf6 : 0xf7);
+	emit_modrm_reg(e, kind, reg);
 }
 
 /* PUSH RAX; POPFQ: the host's arithmetic flags from RAX */
