@@ -171,7 +171,7 @@ static struct block *translate(struct tcg_cpu *cpu, uint64_t linear, uint64_t ph
 		b->hash_next = cpu->block_hash[h];
 		cpu->block_hash[h] = b;
 		if (jit_wanted(cpu))
-			jit_compile(cpu, b);
+			jit_compile(cpu, b, linear);
 	}
 	return b;
 }
@@ -194,18 +194,26 @@ static struct block *block_find(struct tcg_cpu *cpu, uint64_t linear)
 struct block *block_lookup(struct tcg_cpu *cpu)
 {
 	uint64_t linear = code_linear(cpu);
-	struct jump_cache_entry *j;
-	struct block *b = block_probe(cpu, linear);
+	const struct jump_cache_entry *hit = block_probe(cpu, linear);
+	struct block *b;
 
-	if (likely(b))
-		return b;
+	if (likely(hit))
+		return hit->block;
 	b = block_find(cpu, linear);
-	/* Blocks run from MMIO are never cached; a flush inside block_find() cleared the cache. */
-	if (b->phys != ~0ULL) {
-		j = &cpu->jump_cache[jump_cache_index(linear)];
-		j->linear = linear;
-		j->block = b;
-	}
+	/*
+	 * Blocks run from MMIO are never cached, nor blocks that span two pages
+	 * (block_probe checks one); a flush inside block_find() cleared the cache.
+	 */
+	if (b->phys != ~0ULL && b->phys2 == ~0ULL)
+		cpu->jump_cache[jump_cache_index(linear)] = (struct jump_cache_entry){
+			.linear = linear,
+			.block = b,
+			.jit = b->jit,
+			.gen_now = b->gen_now,
+			.phys_page = b->phys & ~0xfffULL,
+			.gen = b->gen,
+			.mode = b->mode,
+		};
 	return b;
 }
 

@@ -216,12 +216,22 @@ struct block {
  * checks it against the TLB (same physical page), the mode and the code
  * generation, so TLB flushes and code writes need no bookkeeping here.
  */
-#define JUMP_CACHE_BITS	12
+#define JUMP_CACHE_BITS	14
 #define JUMP_CACHE_SIZE	(1u << JUMP_CACHE_BITS)
 
+/*
+ * A jump cache entry holds what block_probe() checks and what running the
+ * block needs, so that a hit reads this entry, the TLB entry and the page's
+ * generation, but not the block itself.
+ */
 struct jump_cache_entry {
 	uint64_t linear;
-	struct block *block;
+	struct block *block;		/* NULL: empty */
+	void *jit;			/* block->jit */
+	const uint32_t *gen_now;	/* block->gen_now */
+	uint64_t phys_page;		/* block->phys & ~0xfff */
+	uint32_t gen;			/* block->gen */
+	uint8_t mode;			/* block->mode */
 };
 
 static inline unsigned int jump_cache_index(uint64_t linear)
@@ -625,19 +635,18 @@ static inline int insn_next(struct tcg_cpu *cpu, const struct insn *in)
  * physical page as the TLB says, same mode, code not rewritten since it was
  * decoded.  NULL sends the caller to block_lookup()'s slow path.
  */
-static inline struct block *block_probe(struct tcg_cpu *cpu, uint64_t linear)
+static inline const struct jump_cache_entry *block_probe(struct tcg_cpu *cpu, uint64_t linear)
 {
 	const struct jump_cache_entry *j = &cpu->jump_cache[jump_cache_index(linear)];
-	struct block *b = j->block;
 	const struct tlb_entry *e;
 
-	if (!b || j->linear != linear || b->mode != cpu->mode_key || b->phys2 != ~0ULL)
+	if (!j->block || j->linear != linear || j->mode != cpu->mode_key)
 		return NULL;
 	e = &cpu->tlb_sets[cpu->cpl == 3][(linear >> 12) & (TLB_SIZE - 1)];
-	if (e->exec_tag != (linear & ~0xfffULL) || e->phys_page != (b->phys & ~0xfffULL) ||
-	    __atomic_load_n(b->gen_now, __ATOMIC_ACQUIRE) != b->gen)
+	if (e->exec_tag != (linear & ~0xfffULL) || e->phys_page != j->phys_page ||
+	    __atomic_load_n(j->gen_now, __ATOMIC_ACQUIRE) != j->gen)
 		return NULL;
-	return b;
+	return j;
 }
 
 static inline uint64_t code_linear(const struct tcg_cpu *cpu)
@@ -673,16 +682,16 @@ static inline bool chain_stopped(struct tcg_cpu *cpu)
 
 static inline int block_chain(struct tcg_cpu *cpu)
 {
-	const struct block *b;
+	const struct jump_cache_entry *j;
 
 	if (chain_stopped(cpu))
 		return END_BLOCK;
-	b = block_probe(cpu, code_linear(cpu));
-	if (unlikely(!b))
+	j = block_probe(cpu, code_linear(cpu));
+	if (unlikely(!j))
 		return END_BLOCK;
-	if (b->jit)
-		return ((int (*)(struct tcg_cpu *))b->jit)(cpu);
-	return b->insns[0].fn(cpu, b->insns);
+	if (j->jit)
+		return ((int (*)(struct tcg_cpu *))j->jit)(cpu);
+	return j->block->insns[0].fn(cpu, j->block->insns);
 }
 
 /* Effective address of the memory operand (without segment). */

@@ -40,8 +40,9 @@
 #include "ops.h"
 
 #define JIT_BYTES		(64u << 20)	/* per vCPU; flushed with the block arena */
-#define JIT_INSN_MAX_BYTES	320		/* fast path, slow path and branch of one instruction */
-#define JIT_BLOCK_MAX_BYTES(n)	(64 + ((n) + 1) * JIT_INSN_MAX_BYTES)
+#define JIT_INSN_MAX_BYTES	320		/* fast path and slow path of one instruction */
+#define JIT_EXIT_MAX_BYTES	320		/* an exit with its direct link */
+#define JIT_BLOCK_MAX_BYTES(n)	(64 + (n) * JIT_INSN_MAX_BYTES + 2 * JIT_EXIT_MAX_BYTES)
 
 #define OFF_REG(r)	((int32_t)(offsetof(struct tcg_cpu, regs) + 8 * (r)))
 #define OFF_RIP		((int32_t)offsetof(struct tcg_cpu, rip))
@@ -64,12 +65,11 @@ _Static_assert(offsetof(struct tcg_cpu, interrupt_request) == offsetof(struct tc
 	       "a direct link tests exit_request and interrupt_request as one qword");
 
 /*
- * A compiled block starts with its entry (PUSH RBX; MOV RBX, RDI; JMP over
- * the next part) and then its link entry, where direct jumps from other
- * blocks land: the caller's frame is already set up, and the block checks
- * that its code is still current before running.
+ * A compiled block starts with its entry (PUSH RBX; MOV RBX, RDI); direct
+ * links from other blocks jump to its body right after, with the frame
+ * already set up.
  */
-#define JIT_LINK_OFFSET	6
+#define JIT_BODY_OFFSET	4
 
 typedef int (*jit_fn)(struct tcg_cpu *cpu);
 
@@ -99,6 +99,7 @@ struct jit {
 	struct emit e;
 	struct tcg_cpu *cpu;
 	struct block *b;
+	uint64_t linear;	/* the block's linear address as compiled */
 	int32_t rip_delta;
 	uint32_t pos;		/* offset of the current instruction from the block's start */
 	bool host_flags;	/* the host's arithmetic flags are the guest's */
@@ -132,27 +133,51 @@ static int jit_chain(struct tcg_cpu *cpu)
 }
 
 /*
- * The same, from an exit whose target is in the block's own page: when the
- * next block is compiled and starts at the expected physical address, the
- * exit's jump (rel32 at `site`) is pointed at its link entry, so the next
- * time the blocks chain without coming here.  A target in the same linear
- * page needs no TLB check: everything that changes translations (MOV CR3,
- * INVLPG, ...) ends the chain.
+ * A direct link: an exit whose target is known when the block is compiled
+ * jumps straight to the target's compiled body once jit_chain_link() has
+ * seen it, after the checks block_probe() makes — the exit code compares
+ * the target's code generation (and, for a target in another page, RIP and
+ * the TLB's translation) with what it was patched with.  This describes
+ * what to patch; it sits in the code buffer after the exit's slow path.
  */
-static int jit_chain_link(struct tcg_cpu *cpu, uint8_t *site, uint64_t phys)
+struct link_site {
+	uint8_t *jump;		/* rel32 of the JMP to the target's body */
+	uint8_t *gen_now;	/* imm64: the target's page generation counter */
+	uint8_t *gen;		/* imm32: its value for the compiled target */
+	uint8_t *phys_page;	/* imm64: the target's physical page (other page), or NULL */
+	uint64_t linear;	/* the target's linear address as compiled */
+	uint64_t phys;		/* same page: the target's physical address */
+};
+
+/* What an unpatched link compares with: never equal to its initial 1. */
+static const uint32_t jit_never_gen;
+
+/*
+ * The slow path of a direct link: the interpreter's chaining, and the
+ * link patched to the target's body when the target is the one the exit
+ * was compiled for and has compiled code.
+ */
+static int jit_chain_link(struct tcg_cpu *cpu, const struct link_site *site)
 {
-	struct block *b;
+	const struct jump_cache_entry *j;
+	uint64_t gen_now;
 
 	if (chain_stopped(cpu))
 		return END_BLOCK;
-	b = block_probe(cpu, code_linear(cpu));
-	if (unlikely(!b))
+	j = block_probe(cpu, code_linear(cpu));
+	if (unlikely(!j))
 		return END_BLOCK;
-	if (!b->jit)
-		return b->insns[0].fn(cpu, b->insns);
-	if (b->phys == phys)
-		patch_rel32(site, (uint8_t *)b->jit + JIT_LINK_OFFSET);
-	return ((jit_fn)b->jit)(cpu);
+	if (!j->jit)
+		return j->block->insns[0].fn(cpu, j->block->insns);
+	if (code_linear(cpu) == site->linear && (site->phys_page || j->block->phys == site->phys)) {
+		gen_now = (uint64_t)(uintptr_t)j->gen_now;
+		memcpy(site->gen_now, &gen_now, 8);
+		memcpy(site->gen, &j->gen, 4);
+		if (site->phys_page)
+			memcpy(site->phys_page, &j->phys_page, 8);
+		patch_rel32(site->jump, (uint8_t *)j->jit + JIT_BODY_OFFSET);
+	}
+	return ((jit_fn)j->jit)(cpu);
 }
 
 static void flush_rip(struct jit *j)
@@ -174,34 +199,62 @@ static void emit_chain(struct jit *j)
 
 /*
  * Leaves for the instruction `target` bytes after the block's start, adding
- * rip_add to RIP first.  Within the block's page, through a direct link once
- * the target is compiled (the same checks as block_chain: nothing pending,
- * budget left).
+ * rip_add to RIP first, through a direct link (struct link_site) when
+ * nothing is pending and the chain budget allows.
  */
 static void emit_exit(struct jit *j, int32_t rip_add, int64_t target)
 {
-	int64_t page_offset = (int64_t)(j->b->phys & 0xfff) + target;
-	uint8_t *pending, *budget, *site;
+	uint64_t linear = j->linear + (uint64_t)target;
+	bool same_page = ((linear ^ j->linear) & ~0xfffULL) == 0;
+	int32_t tlb = (int32_t)(((linear >> 12) & (TLB_SIZE - 1)) * sizeof(struct tlb_entry));
+	uint8_t *slow[6], *desc_imm;
+	struct link_site site = { .linear = linear, .phys = j->b->phys + (uint64_t)target };
+	unsigned int n = 0;
 
 	if (rip_add)
 		emit_alu_mem_imm(&j->e, ALU_ADD, RBX, OFF_RIP, rip_add);
-	if (page_offset < 0 || page_offset >= 0x1000) {
-		emit_chain(j);
-		return;
-	}
 	emit_alu_mem_imm(&j->e, ALU_CMP, RBX, OFF_EXIT, 0);
-	pending = emit_jcc_fwd(&j->e, HCC_NE);
+	slow[n++] = emit_jcc_fwd(&j->e, HCC_NE);
 	emit_alu_mem_imm32(&j->e, ALU_SUB, RBX, OFF_BUDGET, 1);
-	budget = emit_jcc_fwd(&j->e, HCC_LE);
-	site = emit_jmp_fwd(&j->e);
-	patch_rel32(pending, j->e.p);
-	patch_rel32(budget, j->e.p);
-	patch_rel32(site, j->e.p);
+	slow[n++] = emit_jcc_fwd(&j->e, HCC_LE);
+	if (!same_page) {
+		/* The RIP it was compiled for (a block may run at another linear address), mapped as then. */
+		emit_load(&j->e, true, RAX, RBX, OFF_RIP);
+		emit_mov_imm(&j->e, RCX, linear);
+		emit_alu(&j->e, true, ALU_CMP, RAX, RCX);
+		slow[n++] = emit_jcc_fwd(&j->e, HCC_NE);
+		emit_load(&j->e, true, RDI, RBX, OFF_TLB);
+		emit_alu_imm(&j->e, true, ALU_AND, RCX, -4096);
+		emit_alu_load(&j->e, true, ALU_CMP, RCX, RDI, tlb + (int32_t)offsetof(struct tlb_entry, exec_tag));
+		slow[n++] = emit_jcc_fwd(&j->e, HCC_NE);
+		site.phys_page = emit_mov_imm64(&j->e, RCX, ~0ULL);
+		emit_alu_load(&j->e, true, ALU_CMP, RCX, RDI, tlb + (int32_t)offsetof(struct tlb_entry, phys_page));
+		slow[n++] = emit_jcc_fwd(&j->e, HCC_NE);
+	}
+	/* The target's code is still what was compiled. */
+	site.gen_now = emit_mov_imm64(&j->e, RAX, (uint64_t)(uintptr_t)&jit_never_gen);
+	site.gen = emit_cmp_mem32_imm(&j->e, RAX, 1);
+	slow[n++] = emit_jcc_fwd(&j->e, HCC_NE);
+	site.jump = emit_jmp_fwd(&j->e);
+	patch_rel32(site.jump, j->e.p);
+	for (unsigned int i = 0; i < n; i++)
+		patch_rel32(slow[i], j->e.p);
 	emit_mov(&j->e, true, RDI, RBX);
-	emit_mov_imm(&j->e, RSI, (uint64_t)(uintptr_t)site);
-	emit_mov_imm(&j->e, RDX, (j->b->phys & ~0xfffULL) + (uint64_t)page_offset);
+	desc_imm = emit_mov_imm64(&j->e, RSI, 0);
 	emit_pop(&j->e, RBX);
 	emit_jmp_abs(&j->e, (const void *)jit_chain_link);
+	/* The link's description, aligned, in the code buffer. */
+	while (((uintptr_t)j->e.p & 7) && emit_ok(&j->e))
+		emit_u8(&j->e, 0xcc);
+	if (emit_ok(&j->e) && j->e.p + sizeof(site) <= j->e.end) {
+		uint64_t addr = (uint64_t)(uintptr_t)j->e.p;
+
+		memcpy(j->e.p, &site, sizeof(site));
+		memcpy(desc_imm, &addr, 8);
+		j->e.p += sizeof(site);
+	} else {
+		j->e.overflow = true;
+	}
 }
 
 /* --- building blocks --- */
@@ -1095,37 +1148,27 @@ static bool emit_block_end(struct jit *j, const struct insn *in)
 	return false;
 }
 
-void jit_compile(struct tcg_cpu *cpu, struct block *b)
+void jit_compile(struct tcg_cpu *cpu, struct block *b, uint64_t linear)
 {
 	struct jit *j = cpu->jit_scratch;
 	uint8_t *start = cpu->jit_code + cpu->jit_used;
 	unsigned int n = b->n_insns;
-	uint8_t *body, *stale, *exit;
+	uint8_t *exit;
 
 	*j = (struct jit){
 		.e = { .p = start, .end = cpu->jit_code + cpu->jit_size },
 		.cpu = cpu,
 		.b = b,
+		.linear = linear,
 		.copies = &b->insns[n + 1],
 	};
 
 	emit_push(&j->e, RBX);
 	emit_mov(&j->e, true, RBX, RDI);
-	emit_u8(&j->e, 0xeb);			/* JMP rel8 over the link entry */
-	emit_u8(&j->e, 0);
-	body = j->e.p;
-	if (emit_ok(&j->e) && body - start != JIT_LINK_OFFSET) {
+	if (emit_ok(&j->e) && j->e.p - start != JIT_BODY_OFFSET) {
 		log_warning("software CPU: JIT entry layout mismatch; interpreting");
 		return;
 	}
-	/* Link entry: still the code that was compiled? */
-	emit_mov_imm(&j->e, RAX, (uint64_t)(uintptr_t)b->gen_now);
-	emit_u8(&j->e, 0x81);			/* CMP dword [RAX], imm32 */
-	emit_u8(&j->e, 0x38);
-	emit_u32(&j->e, b->gen);
-	stale = emit_jcc_fwd(&j->e, HCC_NE);
-	if (emit_ok(&j->e))
-		body[-1] = (uint8_t)(j->e.p - body);
 	for (unsigned int i = 0; i < n; i++) {
 		const struct insn *in = &b->insns[i];
 		bool last = i == n - 1;
@@ -1145,11 +1188,6 @@ void jit_compile(struct tcg_cpu *cpu, struct block *b)
 		j->pos += in->len;
 	}
 tail:
-	/* Rewritten since: back to the run loop, which decodes it again (RIP is its start). */
-	patch_rel32(stale, j->e.p);
-	emit_mov_imm(&j->e, RAX, END_BLOCK);
-	emit_pop(&j->e, RBX);
-	emit_ret(&j->e);
 	/* Handler calls that ended the block, and the slow paths. */
 	exit = j->e.p;
 	emit_pop(&j->e, RBX);

@@ -9,6 +9,7 @@
  * tracing run the interpreter, and VESSEL_TCG_JIT=0 turns the JIT off.
  */
 #include <stdbool.h>
+#include <stdint.h>
 
 struct tcg_cpu;
 struct block;
@@ -20,8 +21,8 @@ void jit_destroy(struct tcg_cpu *cpu);
 void jit_flush(struct tcg_cpu *cpu);
 /* Whether the buffer has room for a block of n instructions. */
 bool jit_room(const struct tcg_cpu *cpu, unsigned int n_insns);
-/* Compiles b if it can (b->jit stays NULL if not); needs jit_room(). */
-void jit_compile(struct tcg_cpu *cpu, struct block *b);
+/* Compiles b, decoded at `linear`, if it can (b->jit stays NULL if not); needs jit_room(). */
+void jit_compile(struct tcg_cpu *cpu, struct block *b, uint64_t linear);
 
 /* Instructions of scratch space a block needs for the JIT's handler calls. */
 #define JIT_INSN_COPIES(n)	(2 * (n))

@@ -165,6 +165,25 @@ static inline void emit_mov_imm(struct emit *e, unsigned int dst, uint64_t imm)
 	}
 }
 
+/* reg = imm64 in the 10-byte form, whatever the value: returns where the imm64 is, to patch. */
+static inline uint8_t *emit_mov_imm64(struct emit *e, unsigned int dst, uint64_t imm)
+{
+	emit_rex(e, true, 0, 0, dst);
+	emit_u8(e, (uint8_t)(0xb8 + (dst & 7)));
+	emit_u64(e, imm);
+	return e->overflow ? NULL : e->p - 8;
+}
+
+/* CMP dword [base], imm32 in the long form: returns where the imm32 is, to patch. */
+static inline uint8_t *emit_cmp_mem32_imm(struct emit *e, unsigned int base, uint32_t imm)
+{
+	emit_rex(e, false, 0, 0, base);
+	emit_u8(e, 0x81);
+	emit_modrm_mem(e, 7, base, 0);
+	emit_u32(e, imm);
+	return e->overflow ? NULL : e->p - 4;
+}
+
 /* ALU group ops: 0 ADD 1 OR 2 ADC 3 SBB 4 AND 5 SUB 6 XOR 7 CMP. */
 enum alu_op { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP };
 
