@@ -216,6 +216,8 @@ struct block {
  * checks it against the TLB (same physical page), the mode and the code
  * generation, so TLB flushes and code writes need no bookkeeping here.
  */
+#define JIT_RET_STACK	16	/* a power of two */
+
 #define JUMP_CACHE_BITS	14
 #define JUMP_CACHE_SIZE	(1u << JUMP_CACHE_BITS)
 
@@ -302,6 +304,9 @@ struct tcg_cpu {
 	uint8_t *jit_code;
 	size_t jit_size, jit_used;
 	struct jit *jit_scratch;
+	/* The JIT's return prediction: a ring of the continuations of calls (jit.c). */
+	struct ret_link *ret_stack[JIT_RET_STACK];
+	unsigned int ret_top;
 	struct block *mmio_block;	/* scratch block for code run from MMIO */
 	uint8_t *arena;
 	size_t arena_size, arena_used;

@@ -54,6 +54,8 @@
 #define OFF_EFLAGS	((int32_t)offsetof(struct tcg_cpu, eflags))
 #define OFF_TLB		((int32_t)offsetof(struct tcg_cpu, tlb))
 #define OFF_CODE_PAGES	((int32_t)offsetof(struct tcg_cpu, code_pages))
+#define OFF_RET_STACK	((int32_t)offsetof(struct tcg_cpu, ret_stack))
+#define OFF_RET_TOP	((int32_t)offsetof(struct tcg_cpu, ret_top))
 #define OFF_EXIT	((int32_t)offsetof(struct tcg_cpu, exit_request))
 #define OFF_BUDGET	((int32_t)offsetof(struct tcg_cpu, chain_budget))
 #define OFF_SEG_BASE(s)	((int32_t)(offsetof(struct tcg_cpu, seg) + (s) * sizeof(struct segment) + \
@@ -100,6 +102,8 @@ struct jit {
 	struct tcg_cpu *cpu;
 	struct block *b;
 	uint64_t linear;	/* the block's linear address as compiled */
+	uint8_t *ret_link_imm;	/* a CALL's: where its continuation's struct ret_link address goes */
+	uint64_t ret_linear;	/* ... and the continuation's address */
 	int32_t rip_delta;
 	uint32_t pos;		/* offset of the current instruction from the block's start */
 	bool host_flags;	/* the host's arithmetic flags are the guest's */
@@ -151,6 +155,55 @@ struct link_site {
 
 /* What an unpatched link compares with: never equal to its initial 1. */
 static const uint32_t jit_never_gen;
+
+/*
+ * Return prediction: a CALL pushes the description of its continuation (the
+ * block after it) on a small ring in the CPU; a RET pops one and, when the
+ * address it returns to is that continuation's and the checks of a direct
+ * link pass (TLB translation, code generation), jumps to its compiled body.
+ * jit_chain_ret() fills a description in the first time its continuation
+ * is returned to.  The ring is only a guess: a wrong or stale entry fails a
+ * check and the RET chains through the jump cache.
+ */
+struct ret_link {
+	uint64_t linear;		/* the return address it describes */
+	uint64_t phys_page;		/* its physical page once known, else ~0 */
+	const uint32_t *gen_now;	/* its page's generation counter (jit_never_gen: unknown) */
+	uint64_t gen;			/* ... and its value for the compiled block */
+	void *body;			/* the continuation's compiled body */
+};
+
+/* The ring's empty entries: matches nothing, and is never filled. */
+static struct ret_link jit_no_ret = { .linear = ~0ULL, .phys_page = ~0ULL, .gen_now = &jit_never_gen,
+				      .gen = 1 };
+
+static void ret_stack_clear(struct tcg_cpu *cpu)
+{
+	for (unsigned int i = 0; i < JIT_RET_STACK; i++)
+		cpu->ret_stack[i] = &jit_no_ret;
+	cpu->ret_top = 0;
+}
+
+/* The slow path of a predicted RET: chaining, and the prediction filled in. */
+static int jit_chain_ret(struct tcg_cpu *cpu, struct ret_link *link)
+{
+	const struct jump_cache_entry *j;
+
+	if (chain_stopped(cpu))
+		return END_BLOCK;
+	j = block_probe(cpu, code_linear(cpu));
+	if (unlikely(!j))
+		return END_BLOCK;
+	if (!j->jit)
+		return j->block->insns[0].fn(cpu, j->block->insns);
+	if (link != &jit_no_ret && link->linear == code_linear(cpu)) {
+		link->phys_page = j->phys_page;
+		link->gen_now = j->gen_now;
+		link->gen = j->gen;
+		link->body = (uint8_t *)j->jit + JIT_BODY_OFFSET;
+	}
+	return ((jit_fn)j->jit)(cpu);
+}
 
 /*
  * The slow path of a direct link: the interpreter's chaining, and the
@@ -1068,6 +1121,19 @@ static bool emit_branch(struct jit *j, const struct insn *in)
 	return true;
 }
 
+/* Pushes the continuation of the CALL being compiled, at `ret_linear`, on the return ring. */
+static void emit_ret_push(struct jit *j, uint64_t ret_linear)
+{
+	emit_load(&j->e, false, RAX, RBX, OFF_RET_TOP);
+	emit_alu_imm(&j->e, false, ALU_ADD, RAX, 1);
+	emit_alu_imm(&j->e, false, ALU_AND, RAX, JIT_RET_STACK - 1);
+	emit_store(&j->e, false, RAX, RBX, OFF_RET_TOP);
+	j->ret_link_imm = emit_mov_imm64(&j->e, RCX, 0);
+	j->ret_linear = ret_linear;
+	emit_lea(&j->e, RDX, RBX, RAX, 3, OFF_RET_STACK);
+	emit_store(&j->e, true, RCX, RDX, 0);
+}
+
 /* CALL rel32 (64-bit): push the return address, go on at the target. */
 static bool emit_call_template(struct jit *j, const struct insn *in)
 {
@@ -1084,8 +1150,62 @@ static bool emit_call_template(struct jit *j, const struct insn *in)
 	emit_store(&j->e, true, RAX, RDX, 0);
 	emit_store(&j->e, true, RSI, RBX, OFF_REG(4));
 	j->cur = NULL;
+	emit_ret_push(j, j->linear + j->pos + in->len);
 	emit_exit(j, (int32_t)taken, (int64_t)j->pos + in->len + (int64_t)in->imm);
 	return true;
+}
+
+/*
+ * Goes on at RIP (also in RAX) as the return ring predicts (struct
+ * ret_link), else through jit_chain_ret().
+ */
+static void emit_ret_predicted(struct jit *j)
+{
+	uint8_t *pending, *budget, *slow[4];
+	unsigned int n = 0;
+
+	emit_alu_mem_imm(&j->e, ALU_CMP, RBX, OFF_EXIT, 0);
+	pending = emit_jcc_fwd(&j->e, HCC_NE);
+	emit_alu_mem_imm32(&j->e, ALU_SUB, RBX, OFF_BUDGET, 1);
+	budget = emit_jcc_fwd(&j->e, HCC_LE);
+	/* RDX = the prediction, popped. */
+	emit_load(&j->e, false, RCX, RBX, OFF_RET_TOP);
+	emit_lea(&j->e, RDX, RBX, RCX, 3, OFF_RET_STACK);
+	emit_load(&j->e, true, RDX, RDX, 0);
+	emit_alu_imm(&j->e, false, ALU_SUB, RCX, 1);
+	emit_alu_imm(&j->e, false, ALU_AND, RCX, JIT_RET_STACK - 1);
+	emit_store(&j->e, false, RCX, RBX, OFF_RET_TOP);
+	emit_alu_load(&j->e, true, ALU_CMP, RAX, RDX, (int32_t)offsetof(struct ret_link, linear));
+	slow[n++] = emit_jcc_fwd(&j->e, HCC_NE);
+	/* The TLB maps it as it did. */
+	emit_load(&j->e, true, RDI, RBX, OFF_TLB);
+	emit_mov(&j->e, true, RCX, RAX);
+	emit_shr_imm(&j->e, true, RCX, 12);
+	emit_alu_imm(&j->e, false, ALU_AND, RCX, TLB_SIZE - 1);
+	emit_imul_imm(&j->e, false, RCX, RCX, (int32_t)sizeof(struct tlb_entry));
+	emit_alu(&j->e, true, ALU_ADD, RDI, RCX);
+	emit_mov(&j->e, true, RCX, RAX);
+	emit_alu_imm(&j->e, true, ALU_AND, RCX, -4096);
+	emit_alu_load(&j->e, true, ALU_CMP, RCX, RDI, (int32_t)offsetof(struct tlb_entry, exec_tag));
+	slow[n++] = emit_jcc_fwd(&j->e, HCC_NE);
+	emit_load(&j->e, true, RCX, RDX, (int32_t)offsetof(struct ret_link, phys_page));
+	emit_alu_load(&j->e, true, ALU_CMP, RCX, RDI, (int32_t)offsetof(struct tlb_entry, phys_page));
+	slow[n++] = emit_jcc_fwd(&j->e, HCC_NE);
+	/* Its code is still what was compiled. */
+	emit_load(&j->e, true, RCX, RDX, (int32_t)offsetof(struct ret_link, gen_now));
+	emit_load(&j->e, false, RCX, RCX, 0);
+	emit_alu_load(&j->e, false, ALU_CMP, RCX, RDX, (int32_t)offsetof(struct ret_link, gen));
+	slow[n++] = emit_jcc_fwd(&j->e, HCC_NE);
+	emit_op_mem(&j->e, false, 0xff, 4, RDX, (int32_t)offsetof(struct ret_link, body));	/* JMP [RDX + body] */
+	for (unsigned int i = 0; i < n; i++)
+		patch_rel32(slow[i], j->e.p);
+	emit_mov(&j->e, true, RDI, RBX);
+	emit_mov(&j->e, true, RSI, RDX);
+	emit_pop(&j->e, RBX);
+	emit_jmp_abs(&j->e, (const void *)jit_chain_ret);
+	patch_rel32(pending, j->e.p);
+	patch_rel32(budget, j->e.p);
+	emit_chain(j);
 }
 
 /* RET / RET imm16 (64-bit): pop the target, chain to its block. */
@@ -1101,7 +1221,7 @@ static bool emit_ret_template(struct jit *j, const struct insn *in)
 	emit_store(&j->e, true, RSI, RBX, OFF_REG(4));
 	emit_store(&j->e, true, RAX, RBX, OFF_RIP);
 	j->cur = NULL;
-	emit_chain(j);
+	emit_ret_predicted(j);
 	return true;
 }
 
@@ -1130,6 +1250,8 @@ static bool emit_indirect_template(struct jit *j, const struct insn *in)
 	}
 	emit_store(&j->e, true, R8, RBX, OFF_RIP);
 	j->cur = NULL;
+	if (call)
+		emit_ret_push(j, j->linear + j->pos + in->len);
 	emit_chain(j);
 	return true;
 }
@@ -1146,6 +1268,25 @@ static bool emit_block_end(struct jit *j, const struct insn *in)
 	if (in->fn == op_jmp_rm || in->fn == op_call_rm)
 		return emit_indirect_template(j, in);
 	return false;
+}
+
+/* A CALL's struct ret_link, in the code buffer after the block's code. */
+static void emit_ret_link(struct jit *j)
+{
+	struct ret_link link = jit_no_ret;
+	uint64_t addr;
+
+	link.linear = j->ret_linear;
+	while (((uintptr_t)j->e.p & 7) && emit_ok(&j->e))
+		emit_u8(&j->e, 0xcc);
+	if (!emit_ok(&j->e) || j->e.p + sizeof(link) > j->e.end) {
+		j->e.overflow = true;
+		return;
+	}
+	memcpy(j->e.p, &link, sizeof(link));
+	addr = (uint64_t)(uintptr_t)j->e.p;
+	memcpy(j->ret_link_imm, &addr, 8);
+	j->e.p += sizeof(link);
 }
 
 void jit_compile(struct tcg_cpu *cpu, struct block *b, uint64_t linear)
@@ -1196,6 +1337,8 @@ tail:
 		patch_rel32(j->exits[i], exit);
 	for (unsigned int i = 0; i < j->n_slow; i++)
 		emit_slow_path(j, &j->slow[i], exit);
+	if (j->ret_link_imm)
+		emit_ret_link(j);
 	if (!emit_ok(&j->e)) {
 		log_warning("software CPU: a block's code overflowed the JIT's bound; it runs interpreted");
 		return;
@@ -1212,6 +1355,8 @@ bool jit_room(const struct tcg_cpu *cpu, unsigned int n_insns)
 void jit_flush(struct tcg_cpu *cpu)
 {
 	cpu->jit_used = 0;
+	/* Its predictions point into the code just thrown away. */
+	ret_stack_clear(cpu);
 }
 
 void jit_init(struct tcg_cpu *cpu)
@@ -1232,6 +1377,7 @@ void jit_init(struct tcg_cpu *cpu)
 	cpu->jit_size = JIT_BYTES;
 	cpu->jit_used = 0;
 	cpu->jit_scratch = g_new0(struct jit, 1);
+	ret_stack_clear(cpu);
 }
 
 void jit_destroy(struct tcg_cpu *cpu)
