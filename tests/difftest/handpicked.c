@@ -1085,6 +1085,45 @@ static void hp_compat_segments(struct dt_builder *b)
 	op(b, NONE, "mov eax, [0x120010]", B(0xa1, LE32(SB_DATA_ADDR + 0x10)));
 }
 
+/*
+ * A loop of the forms the JIT compiles in flat 32-bit code: memory and
+ * register ALU at 8/16/32 bits, ADC, MOVZX, shifts and rotates, LEA,
+ * SETcc, CMOVcc, the one-byte DEC and a backward Jcc.
+ */
+static void hp_compat_loop(struct dt_builder *b)
+{
+	compat_begin(b);
+	set_reg(b, X86_RCX, 5);
+	op(b, ARITH, "add eax, [esi]", B(0x03, 0x06));
+	op(b, ARITH, "adc edx, ecx", B(0x11, 0xca));
+	op(b, NONE, "movzx ebx, byte [esi+0x1]", B(0x0f, 0xb6, 0x5e, 0x01));
+	op(b, shift_flags(FX_SHIFT, 4, 3), "shl ebx, 3", B(0xc1, 0xe3, 0x03));
+	op(b, LOGIC, "xor [esi+0x4], ebx", B(0x31, 0x5e, 0x04));
+	op(b, ARITH, "sub ax, 0x1234", B(0x66, 0x2d, 0x34, 0x12));
+	op(b, ARITH, "add bh, [esi+0x8]", B(0x02, 0x7e, 0x08));
+	op(b, NONE, "lea edi, [eax+ecx*4+0x10]", B(0x8d, 0x7c, 0x88, 0x10));
+	op(b, shift_flags(FX_ROT, 4, 7), "ror edi, 7", B(0xc1, 0xcf, 0x07));
+	op(b, ARITH, "cmp edi, eax", B(0x39, 0xc7));
+	op(b, NONE, "setb bl", B(0x0f, 0x92, 0xc3));
+	op(b, NONE, "cmovl eax, edi", B(0x0f, 0x4c, 0xc7));
+	op(b, INCDEC, "dec ecx", B(0x49));
+	op(b, NONE, "jnz -0x27 (five times)", B(0x75, 0xd9));
+}
+
+/*
+ * Loading a null ES ends the flat segments compiled 32-bit code assumes
+ * (the load ends the block, as every mode change does): the next ES
+ * access must raise #GP as the descriptor says.
+ */
+static void hp_compat_null_es(struct dt_builder *b)
+{
+	compat_begin(b);
+	set_reg(b, X86_RDI, SB_DATA_ADDR + 0x40);
+	op(b, NONE, "push 0", B(0x6a, 0x00));
+	op(b, NONE, "pop es (null)", B(0x07));
+	op(b, NONE, "mov [es:edi], eax (#GP)", B(0x26, 0x89, 0x07));
+}
+
 static void hp_compat_page_fault(struct dt_builder *b)
 {
 	compat_begin(b);
@@ -1237,6 +1276,8 @@ static const struct handpicked cases[] = {
 	{ "compat/arith", hp_compat_arith },
 	{ "compat/bcd", hp_compat_bcd },
 	{ "compat/segments", hp_compat_segments },
+	{ "compat/jit-loop", hp_compat_loop },
+	{ "compat/null-es", hp_compat_null_es },
 	{ "compat/page-fault", hp_compat_page_fault },
 	{ "compat/string", hp_compat_string },
 };

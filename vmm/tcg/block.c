@@ -77,10 +77,10 @@ static bool block_valid(struct tcg_cpu *cpu, const struct block *b, uint64_t lin
 	return true;
 }
 
-/* The JIT compiles 64-bit code when it is on. */
+/* The JIT compiles 64-bit code and 32-bit code with flat segments when it is on. */
 static bool jit_wanted(const struct tcg_cpu *cpu)
 {
-	return cpu->jit_code && cpu->code64;
+	return cpu->jit_code && (cpu->code64 || (cpu->code32 && cpu->flat_segments));
 }
 
 static struct block *block_alloc(struct tcg_cpu *cpu, unsigned int n_insns)

@@ -216,6 +216,11 @@ struct block {
  * checks it against the TLB (same physical page), the mode and the code
  * generation, so TLB flushes and code writes need no bookkeeping here.
  */
+/* The mode a block was decoded (and compiled) for. */
+#define MODE_KEY_CODE64	1
+#define MODE_KEY_CODE32	2
+#define MODE_KEY_FLAT	4	/* flat_segments: compiled code leaves out segment checks */
+
 #define JIT_RET_STACK	16	/* a power of two */
 
 #define JUMP_CACHE_BITS	14
@@ -259,7 +264,7 @@ struct tcg_cpu {
 
 	/* Mode, derived from the state below by cpu_update_mode(). */
 	uint8_t cpl;
-	uint8_t mode_key;	/* decoder mode, part of the block key */
+	uint8_t mode_key;	/* decoder mode, part of the block key: MODE_KEY_* */
 	bool long_mode;		/* EFER.LMA */
 	bool code64;		/* long mode and CS.L */
 	bool code32;		/* CS.D */

@@ -1,32 +1,36 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The JIT: host x86-64 code for decoded blocks of 64-bit-mode guest code.
+ * The JIT: host x86-64 code for decoded blocks of 64-bit code, and of
+ * 32-bit code while the segments are flat (base 0, limit 4 GiB: the mode
+ * key says so, and every instruction that changes it ends its block).
  *
  * A compiled block is a function int fn(struct tcg_cpu *cpu) with the guest
- * state in memory, as the interpreter keeps it (RBX holds cpu).  The
- * frequent simple forms (exec_fast.c's: register MOV/ALU/INC/DEC/LEA, 32-
- * and 64-bit loads and stores, Jcc and JMP) become inline code; every other
- * instruction calls its interpreter handler on a copy of the instruction
- * followed by op_jit_resume, so the handler's fall-through returns to the
- * compiled code instead of running the rest of the block.
+ * state in memory, as the interpreter keeps it (RBX holds cpu).  Templates
+ * turn the frequent instructions into inline code (see emit_inline and
+ * emit_block_end for the list); every other instruction calls its
+ * interpreter handler on a copy of the instruction followed by
+ * op_jit_resume, so the handler's fall-through returns to the compiled code
+ * instead of running the rest of the block.
  *
  * Rules the code keeps, so a compiled block behaves exactly like the
  * interpreted one:
  *   - RIP: inline instructions add their lengths to rip_delta, written to
  *     cpu->rip before anything that may fault or read RIP (handler calls,
- *     slow memory paths) and at the block's end.  The slow paths add it
- *     and take it back, so the fast paths never touch RIP.
- *   - Flags: inline arithmetic stores the same lazy state (cc_op, cc_size,
- *     cc_dst, cc_src) as the handlers.  The host instruction computes the
+ *     slow paths) and at the block's end.  The slow paths add it and take
+ *     it back, so the fast paths never touch RIP.
+ *   - Flags: templates store the same lazy state (cc_op, cc_size, cc_dst,
+ *     cc_src, cc_src2) as the handlers.  The host instruction computes the
  *     same flags as the guest's, so while nothing has clobbered the host's
- *     RFLAGS since (host_flags), Jcc branches on them directly and INC/DEC
- *     read CF from them.
+ *     RFLAGS since (host_flags), Jcc, SETcc, CMOVcc, ADC/SBB and INC/DEC
+ *     read them directly; otherwise they are rebuilt from the lazy state.
  *   - Memory: the TLB fast path inline (the same test as lin_read and
- *     lin_write, including the "page holds code" test for stores); the slow
- *     path calls mem_read/mem_write, which raise faults, and leaves the
- *     block when an access asked for that (MMIO, a write to code).
- *   - Block end: the next block is entered through tcg_block_chain(), with
- *     the same checks as the interpreter's chaining.
+ *     lin_write, including the "page holds code" test for stores).  Any
+ *     other case jumps to the instruction's slow path, which runs the whole
+ *     instruction through its handler (faults, MMIO, writes to code) and
+ *     leaves the block when the handler asks to: a fast path changes no
+ *     guest state before its last check.
+ *   - Block end: direct links to compiled blocks, return prediction, or the
+ *     interpreter's chaining, all with the checks block_probe() makes.
  */
 #include "jit.h"
 
@@ -102,6 +106,7 @@ struct jit {
 	struct tcg_cpu *cpu;
 	struct block *b;
 	uint64_t linear;	/* the block's linear address as compiled */
+	bool code64;		/* 64-bit code; else 32-bit code with flat segments */
 	uint8_t *ret_link_imm;	/* a CALL's: where its continuation's struct ret_link address goes */
 	uint64_t ret_linear;	/* ... and the continuation's address */
 	int32_t rip_delta;
@@ -233,10 +238,19 @@ static int jit_chain_link(struct tcg_cpu *cpu, const struct link_site *site)
 	return ((jit_fn)j->jit)(cpu);
 }
 
+/* RIP += imm (or -=): in 32-bit code a 32-bit operation, so EIP wraps at 4 GiB. */
+static void emit_rip_add(struct jit *j, enum alu_op op, int32_t imm)
+{
+	if (j->code64)
+		emit_alu_mem_imm(&j->e, op, RBX, OFF_RIP, imm);
+	else
+		emit_alu_mem_imm32(&j->e, op, RBX, OFF_RIP, imm);
+}
+
 static void flush_rip(struct jit *j)
 {
 	if (j->rip_delta) {
-		emit_alu_mem_imm(&j->e, ALU_ADD, RBX, OFF_RIP, j->rip_delta);
+		emit_rip_add(j, ALU_ADD, j->rip_delta);
 		j->rip_delta = 0;
 		j->host_flags = false;
 	}
@@ -265,7 +279,7 @@ static void emit_exit(struct jit *j, int32_t rip_add, int64_t target)
 	unsigned int n = 0;
 
 	if (rip_add)
-		emit_alu_mem_imm(&j->e, ALU_ADD, RBX, OFF_RIP, rip_add);
+		emit_rip_add(j, ALU_ADD, rip_add);
 	emit_alu_mem_imm(&j->e, ALU_CMP, RBX, OFF_EXIT, 0);
 	slow[n++] = emit_jcc_fwd(&j->e, HCC_NE);
 	emit_alu_mem_imm32(&j->e, ALU_SUB, RBX, OFF_BUDGET, 1);
@@ -514,7 +528,7 @@ static void emit_slow_path(struct jit *j, const struct slow_path *s, const uint8
 	for (unsigned int i = 0; i < s->n_entries; i++)
 		patch_rel32(s->entry[i], j->e.p);
 	if (s->rip_delta)
-		emit_alu_mem_imm(&j->e, ALU_ADD, RBX, OFF_RIP, s->rip_delta);
+		emit_rip_add(j, ALU_ADD, s->rip_delta);
 	emit_mov(&j->e, true, RDI, RBX);
 	emit_mov_imm(&j->e, RSI, (uint64_t)(uintptr_t)s->copy);
 	if (s->tail) {
@@ -525,7 +539,7 @@ static void emit_slow_path(struct jit *j, const struct slow_path *s, const uint8
 	emit_call_abs(&j->e, (const void *)s->copy->fn);
 	emit_test32(&j->e, RAX, RAX);
 	patch_rel32(emit_jcc_fwd(&j->e, HCC_NE), exit);
-	emit_alu_mem_imm(&j->e, ALU_SUB, RBX, OFF_RIP, s->rip_delta + s->len);
+	emit_rip_add(j, ALU_SUB, s->rip_delta + s->len);
 	if (s->regen_flags)
 		emit_rebuild_flags(j, s->lazy, s->lazy_size);
 	emit_jmp_to(&j->e, s->resume);
@@ -546,12 +560,20 @@ static bool ea_displacement(const struct jit *j, const struct insn *in, int32_t 
 	return true;
 }
 
-/* Whether the instruction's memory operand (if any) has a form the JIT computes. */
+/*
+ * Whether the instruction's memory operand (if any) has a form the JIT
+ * computes: in 32-bit code only through the flat segments (FS and GS have
+ * limits there).
+ */
 static bool mem_ok(const struct jit *j, const struct insn *in)
 {
 	int32_t disp;
 
-	return !(in->flags & INSN_MEM) || ea_displacement(j, in, &disp);
+	if (!(in->flags & INSN_MEM))
+		return true;
+	if (!j->code64 && in->seg >= SEG_FS)
+		return false;
+	return ea_displacement(j, in, &disp);
 }
 
 /* RSI = the effective address (offset in the segment); clobbers RAX, not flags. */
@@ -584,9 +606,9 @@ static void emit_ea(struct jit *j, const struct insn *in)
  */
 static void emit_tlb(struct jit *j, unsigned int seg, unsigned int size, bool write)
 {
-	/* RDX = linear: only FS and GS have a base in 64-bit mode. */
+	/* RDX = linear: only FS and GS have a base in 64-bit mode, none does in flat 32-bit code. */
 	emit_mov(&j->e, true, RDX, RSI);
-	if (seg == SEG_FS || seg == SEG_GS)
+	if (j->code64 && (seg == SEG_FS || seg == SEG_GS))
 		emit_alu_load(&j->e, true, ALU_ADD, RDX, RBX, OFF_SEG_BASE(seg));
 	/* RDI = &cpu->tlb[(linear >> 12) % TLB_SIZE] */
 	emit_load(&j->e, true, RDI, RBX, OFF_TLB);
@@ -1100,7 +1122,8 @@ static bool emit_branch(struct jit *j, const struct insn *in)
 	int64_t fall_target = (int64_t)j->pos + in->len, taken_target = fall_target + (int64_t)in->imm;
 	uint8_t *to_taken;
 
-	if (!fits_s32(taken))
+	/* A 16-bit branch in 32-bit code wraps its target to IP: the handler does that. */
+	if (!fits_s32(taken) || (!j->code64 && in->size != 4))
 		return false;
 	if (in->fn == op_jmp_rel) {
 		emit_exit(j, (int32_t)taken, taken_target);
@@ -1301,6 +1324,7 @@ void jit_compile(struct tcg_cpu *cpu, struct block *b, uint64_t linear)
 		.cpu = cpu,
 		.b = b,
 		.linear = linear,
+		.code64 = b->mode & MODE_KEY_CODE64,
 		.copies = &b->insns[n + 1],
 	};
 

@@ -3,8 +3,8 @@
 #define VESSEL_TCG_JIT_H
 
 /*
- * The JIT: translates decoded 64-bit-mode blocks into host x86-64 code
- * (jit.c).  The interpreter stays the reference: every instruction the JIT
+ * The JIT: translates decoded blocks of 64-bit code and of flat 32-bit code
+ * into host x86-64 code (jit.c).  The interpreter stays the reference: every instruction the JIT
  * has no inline code for runs its handler through a call, single-step and
  * tracing run the interpreter, and VESSEL_TCG_JIT=0 turns the JIT off.
  */

@@ -71,7 +71,8 @@ void cpu_update_mode(struct tcg_cpu *cpu)
 	cpu->flat_segments = !cpu->code64 && cpu->protected_mode && !(cpu->eflags & FLAG_VM) &&
 			     flat(cs, true) && flat(&cpu->seg[SEG_DS], false) &&
 			     flat(&cpu->seg[SEG_ES], false) && flat(&cpu->seg[SEG_SS], false);
-	cpu->mode_key = (uint8_t)((cpu->code64 ? 1 : 0) | (cpu->code32 ? 2 : 0));
+	cpu->mode_key = (uint8_t)((cpu->code64 ? MODE_KEY_CODE64 : 0) | (cpu->code32 ? MODE_KEY_CODE32 : 0) |
+				  (cpu->flat_segments ? MODE_KEY_FLAT : 0));
 	cpu_update_alignment_check(cpu);
 }
 
