@@ -958,6 +958,21 @@ static void hp_call_ret(struct dt_builder *b)
 	op(b, NONE, "nop", B(0x90));
 }
 
+/*
+ * Flags at a fault between two instructions that both write them: the
+ * first one's must be there (the software CPU may skip storing flags that
+ * the next instruction overwrites, never across anything that can fault).
+ */
+static void hp_flags_at_fault(struct dt_builder *b)
+{
+	set_reg(b, X86_RAX, 0x7fffffff);
+	set_reg(b, X86_RBX, 1);
+	set_flags(b, FL_CF | FL_ZF);
+	op(b, ARITH, "add eax, ebx (OF, SF, AF, PF)", B(0x01, 0xd8));
+	op(b, NONE, "mov [0x122008], ecx (read-only page: #PF)", B(0x89, 0x0c, 0x25, LE32(SB_RO_ADDR + 8)));
+	op(b, LOGIC, "xor edx, edx", B(0x31, 0xd2));
+}
+
 /* JMP and CALL through registers and memory, with the stack's page already written. */
 static void hp_indirect_fast(struct dt_builder *b)
 {
@@ -1273,6 +1288,7 @@ static const struct handpicked cases[] = {
 	{ "branch/indirect", hp_indirect_fast },
 	{ "move/lea-widths", hp_lea_widths },
 	{ "flags/after-memory", hp_flags_after_memory },
+	{ "flags/at-fault", hp_flags_at_fault },
 	{ "compat/arith", hp_compat_arith },
 	{ "compat/bcd", hp_compat_bcd },
 	{ "compat/segments", hp_compat_segments },

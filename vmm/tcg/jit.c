@@ -107,6 +107,7 @@ struct jit {
 	struct block *b;
 	uint64_t linear;	/* the block's linear address as compiled */
 	bool code64;		/* 64-bit code; else 32-bit code with flat segments */
+	bool flags_dead;	/* the instruction's flags are overwritten before anything sees them */
 	uint8_t *ret_link_imm;	/* a CALL's: where its continuation's struct ret_link address goes */
 	uint64_t ret_linear;	/* ... and the continuation's address */
 	int32_t rip_delta;
@@ -353,9 +354,11 @@ static void emit_reg_store(struct jit *j, unsigned int size, unsigned int host, 
 		emit_store_sized(&j->e, size, host, RBX, reg_off(r, size));
 }
 
-/* Stores the lazy flags: result in RAX, source in RCX. */
+/* Stores the lazy flags: result in RAX, source in RCX (unless nothing can see them). */
 static void emit_lazy_flags(struct jit *j, enum cc_op op, unsigned int size)
 {
+	if (j->flags_dead)
+		return;
 	emit_store(&j->e, true, RAX, RBX, OFF_CC_DST);
 	emit_store(&j->e, true, RCX, RBX, OFF_CC_SRC);
 	emit_store_imm(&j->e, false, RBX, OFF_CC_OP, op);
@@ -411,6 +414,23 @@ static void emit_rebuild_flags(struct jit *j, enum lazy_kind kind, unsigned int 
 		emit_popf_rax(&j->e);
 		break;
 	}
+}
+
+/*
+ * The lazy state INC/DEC leave: result in RAX, the CF they keep (SETC'd
+ * into the low byte of cf) in cc_src2.  The host's flags are the guest's.
+ */
+static void emit_incdec_flags(struct jit *j, bool dec, unsigned int size, unsigned int cf)
+{
+	if (!j->flags_dead) {
+		emit_movzx8(&j->e, cf, cf);
+		emit_store(&j->e, true, cf, RBX, OFF_CC_SRC2);
+		emit_store(&j->e, true, RAX, RBX, OFF_CC_DST);
+		emit_store_imm(&j->e, false, RBX, OFF_CC_OP, dec ? CC_DEC : CC_INC);
+		emit_store_imm(&j->e, false, RBX, OFF_CC_SIZE, (int32_t)size);
+	}
+	j->lazy = LAZY_UNKNOWN;
+	j->host_flags = true;
 }
 
 /* Makes the host's flags the guest's if that is cheap; false: they are not. */
@@ -731,7 +751,8 @@ static bool emit_alu_template(struct jit *j, const struct insn *in)
 	}
 	if (carry) {
 		emit_movzx8(&j->e, R8, R8);
-		emit_store(&j->e, true, R8, RBX, OFF_CC_SRC2);
+		if (!j->flags_dead)
+			emit_store(&j->e, true, R8, RBX, OFF_CC_SRC2);
 		emit_lazy_flags(j, op == ALU_ADC ? CC_ADC : CC_SBB, size);
 		j->lazy = LAZY_UNKNOWN;
 		j->host_flags = true;
@@ -867,13 +888,7 @@ static bool emit_incdec_template(struct jit *j, const struct insn *in)
 		emit_bt_imm(&j->e, 4, 4, R8, 0);	/* CF again, after the TLB probe: INC/DEC keep it */
 	emit_incdec_sized(&j->e, size, in->op, RAX);
 	emit_rm_store(j, in, size, RAX);
-	emit_movzx8(&j->e, R8, R8);
-	emit_store(&j->e, true, R8, RBX, OFF_CC_SRC2);
-	emit_store(&j->e, true, RAX, RBX, OFF_CC_DST);
-	emit_store_imm(&j->e, false, RBX, OFF_CC_OP, in->op ? CC_DEC : CC_INC);
-	emit_store_imm(&j->e, false, RBX, OFF_CC_SIZE, (int32_t)size);
-	j->lazy = LAZY_UNKNOWN;
-	j->host_flags = true;
+	emit_incdec_flags(j, in->op, size, R8);
 	emit_mem_operand_end(j, in);
 	return true;
 }
@@ -935,7 +950,8 @@ static bool emit_shift_template(struct jit *j, const struct insn *in)
 		}
 	}
 	emit_lazy_flags(j, cc, size);
-	emit_store(&j->e, true, RSI, RBX, OFF_CC_SRC2);
+	if (!j->flags_dead)
+		emit_store(&j->e, true, RSI, RBX, OFF_CC_SRC2);
 	j->lazy = LAZY_UNKNOWN;
 	j->host_flags = count == 1;
 	emit_mem_operand_end(j, in);
@@ -1071,12 +1087,7 @@ static bool emit_fast_form(struct jit *j, const struct insn *in)
 		emit_load(&j->e, w, RAX, RBX, OFF_REG(in->rm));
 		emit_incdec(&j->e, w, f.op, RAX);
 		emit_store(&j->e, true, RAX, RBX, OFF_REG(in->rm));
-		emit_movzx8(&j->e, RDX, RDX);
-		emit_store(&j->e, true, RDX, RBX, OFF_CC_SRC2);
-		emit_store(&j->e, true, RAX, RBX, OFF_CC_DST);
-		emit_store_imm(&j->e, false, RBX, OFF_CC_OP, f.op ? CC_DEC : CC_INC);
-		emit_store_imm(&j->e, false, RBX, OFF_CC_SIZE, (int32_t)f.size);
-		j->lazy = LAZY_UNKNOWN;
+		emit_incdec_flags(j, f.op, f.size, RDX);
 		return true;
 	case FAST_LOAD:
 	case FAST_STORE:
@@ -1293,6 +1304,93 @@ static bool emit_block_end(struct jit *j, const struct insn *in)
 	return false;
 }
 
+/*
+ * Dead flags: an instruction's lazy flags need not be stored when the next
+ * instruction that is not transparent (cannot fault, call a handler, leave
+ * the block or read or clobber the flags) overwrites all of them.  The
+ * classes below follow what the templates emit.
+ */
+enum flag_use {
+	FLAG_USE_OTHER,		/* anything else: flags live */
+	FLAG_USE_NONE,		/* transparent: register moves, LEA, NOT, NOP */
+	FLAG_USE_WRITE,		/* register ALU/TEST/CMP, NEG, SHL/SHR/SAR, IMUL: all flags written */
+	FLAG_USE_INCDEC,	/* register INC/DEC: all but CF, which comes from the host's flags */
+};
+
+static enum flag_use flag_use(const struct jit *j, const struct insn *in)
+{
+	struct fast_form f;
+	unsigned int size = in->size;
+
+	if (in->fn == op_nop)
+		return FLAG_USE_NONE;
+	if (insn_fast_form(in, &f)) {
+		switch (f.kind) {
+		case FAST_MOV_RR:
+		case FAST_MOV_RI:
+			return FLAG_USE_NONE;
+		case FAST_LEA:
+			return mem_ok(j, in) ? FLAG_USE_NONE : FLAG_USE_OTHER;
+		case FAST_ALU_RR:
+		case FAST_ALU_RI:
+			return FLAG_USE_WRITE;
+		case FAST_INCDEC:
+			return FLAG_USE_INCDEC;
+		default:
+			return FLAG_USE_OTHER;
+		}
+	}
+	if (in->fn == op_lea)
+		return mem_ok(j, in) ? FLAG_USE_NONE : FLAG_USE_OTHER;
+	if (in->flags & INSN_MEM)
+		return FLAG_USE_OTHER;
+	if (in->fn == op_mov_rm_reg || in->fn == op_mov_reg_rm || in->fn == op_mov_rm_imm ||
+	    in->fn == op_movzx || in->fn == op_movsx || (in->fn == op_movsxd && size == 8) || in->fn == op_not)
+		return FLAG_USE_NONE;
+	if (in->fn == op_test_rm_reg || in->fn == op_test_rm_imm || in->fn == op_neg ||
+	    ((in->fn == op_alu_rm_reg || in->fn == op_alu_reg_rm || in->fn == op_alu_rm_imm) &&
+	     in->op != ALU_ADC && in->op != ALU_SBB))
+		return FLAG_USE_WRITE;
+	if (in->fn == op_inc_dec)
+		return FLAG_USE_INCDEC;
+	if (in->fn == op_shift && in->imm != 0x100 && in->op >= 4) {
+		unsigned int count = (unsigned int)in->imm & (size == 8 ? 0x3f : 0x1f);
+
+		return count && count < size * 8 ? FLAG_USE_WRITE : FLAG_USE_OTHER;
+	}
+	if ((in->fn == op_imul_reg_rm || in->fn == op_imul_reg_rm_imm) && (size == 4 || size == 8) &&
+	    (in->fn == op_imul_reg_rm || fits_s32((int64_t)sign_extend(in->imm, size))))
+		return FLAG_USE_WRITE;
+	return FLAG_USE_OTHER;
+}
+
+/* Whether the flags instruction i writes are dead (see enum flag_use). */
+static bool flags_dead_after(const struct jit *j, const struct block *b, unsigned int i)
+{
+	const struct insn *in = &b->insns[i];
+	enum flag_use use = flag_use(j, in);
+	/* Writers after which the host's flags are the guest's (what a later INC/DEC reads). */
+	bool host = use == FLAG_USE_INCDEC ||
+		    (use == FLAG_USE_WRITE && in->fn != op_imul_reg_rm && in->fn != op_imul_reg_rm_imm &&
+		     (in->fn != op_shift || ((unsigned int)in->imm & (in->size == 8 ? 0x3f : 0x1f)) == 1));
+
+	if (use != FLAG_USE_WRITE && use != FLAG_USE_INCDEC)
+		return false;
+	for (unsigned int k = i + 1; k < b->n_insns; k++) {
+		switch (flag_use(j, &b->insns[k])) {
+		case FLAG_USE_NONE:
+			continue;
+		case FLAG_USE_WRITE:
+			return true;
+		case FLAG_USE_INCDEC:
+			return host;
+		case FLAG_USE_OTHER:
+			return false;
+		}
+	}
+	return false;
+}
+
 /* A CALL's struct ret_link, in the code buffer after the block's code. */
 static void emit_ret_link(struct jit *j)
 {
@@ -1340,6 +1438,7 @@ void jit_compile(struct tcg_cpu *cpu, struct block *b, uint64_t linear)
 
 		if (last && emit_block_end(j, in))
 			goto tail;
+		j->flags_dead = !last && flags_dead_after(j, b, i);
 		if (emit_inline(j, in)) {
 			if (last) {
 				int32_t delta = j->rip_delta;
