@@ -147,7 +147,7 @@ struct tlb_entry {
 	uint64_t io_tag;	/* page address when it is MMIO (slow path, no walk) */
 	uint8_t io_prot;	/* PROT_* allowed for the MMIO page */
 	bool global;
-};
+} __attribute__((aligned(64)));	/* a cache line: compiled code indexes by shifting */
 
 #define PROT_R	1
 #define PROT_W	2

@@ -65,6 +65,8 @@
 #define OFF_SEG_BASE(s)	((int32_t)(offsetof(struct tcg_cpu, seg) + (s) * sizeof(struct segment) + \
 				   offsetof(struct segment, base)))
 
+#define TLB_ENTRY_SHIFT	6
+_Static_assert(sizeof(struct tlb_entry) == 1u << TLB_ENTRY_SHIFT, "TLB entries are indexed by shifting");
 _Static_assert(sizeof(enum cc_op) == 4, "cc_op is stored as a dword");
 _Static_assert(sizeof(((struct tcg_cpu *)0)->exit_request) == 4, "exit_request is read as a dword");
 _Static_assert(offsetof(struct tcg_cpu, interrupt_request) == offsetof(struct tcg_cpu, exit_request) + 4,
@@ -630,25 +632,25 @@ static void emit_tlb(struct jit *j, unsigned int seg, unsigned int size, bool wr
 	emit_mov(&j->e, true, RDX, RSI);
 	if (j->code64 && (seg == SEG_FS || seg == SEG_GS))
 		emit_alu_load(&j->e, true, ALU_ADD, RDX, RBX, OFF_SEG_BASE(seg));
-	/* RDI = &cpu->tlb[(linear >> 12) % TLB_SIZE] */
+	/* RDI = &cpu->tlb[(linear >> 12) % TLB_SIZE]: ((linear >> 6) & ((TLB_SIZE - 1) << 6)) bytes in. */
 	emit_load(&j->e, true, RDI, RBX, OFF_TLB);
 	emit_mov(&j->e, false, RAX, RDX);
-	emit_shr_imm(&j->e, false, RAX, 12);
-	emit_alu_imm(&j->e, false, ALU_AND, RAX, TLB_SIZE - 1);
-	emit_imul_imm(&j->e, false, RAX, RAX, (int32_t)sizeof(struct tlb_entry));
+	emit_shr_imm(&j->e, false, RAX, 12 - TLB_ENTRY_SHIFT);
+	emit_alu_imm(&j->e, false, ALU_AND, RAX, (TLB_SIZE - 1) << TLB_ENTRY_SHIFT);
 	emit_alu(&j->e, true, ALU_ADD, RDI, RAX);
-	/* The page's tag, and the access within the page. */
-	emit_mov(&j->e, true, RAX, RDX);
+	/*
+	 * The page of the access's last byte against the entry's tag: equal
+	 * only when the page is there and the access stays inside it (the
+	 * next page's entry is another one).
+	 */
+	if (size > 1)
+		emit_lea(&j->e, RAX, RDX, NOREG_HOST, 0, (int32_t)size - 1);
+	else
+		emit_mov(&j->e, true, RAX, RDX);
 	emit_alu_imm(&j->e, true, ALU_AND, RAX, -4096);
 	emit_alu_load(&j->e, true, ALU_CMP, RAX, RDI,
 		      (int32_t)(write ? offsetof(struct tlb_entry, write_tag) : offsetof(struct tlb_entry, read_tag)));
 	slow_entry(j, emit_jcc_fwd(&j->e, HCC_NE));
-	if (size > 1) {
-		emit_mov(&j->e, false, RAX, RDX);
-		emit_alu_imm(&j->e, false, ALU_AND, RAX, 0xfff);
-		emit_alu_imm(&j->e, false, ALU_CMP, RAX, 0x1000 - (int32_t)size);
-		slow_entry(j, emit_jcc_fwd(&j->e, HCC_A));
-	}
 	if (write) {
 		/* A page with decoded code takes the slow path, which invalidates it. */
 		emit_load(&j->e, true, RAX, RDI, (int32_t)offsetof(struct tlb_entry, phys_page));
@@ -1213,10 +1215,9 @@ static void emit_ret_predicted(struct jit *j)
 	slow[n++] = emit_jcc_fwd(&j->e, HCC_NE);
 	/* The TLB maps it as it did. */
 	emit_load(&j->e, true, RDI, RBX, OFF_TLB);
-	emit_mov(&j->e, true, RCX, RAX);
-	emit_shr_imm(&j->e, true, RCX, 12);
-	emit_alu_imm(&j->e, false, ALU_AND, RCX, TLB_SIZE - 1);
-	emit_imul_imm(&j->e, false, RCX, RCX, (int32_t)sizeof(struct tlb_entry));
+	emit_mov(&j->e, false, RCX, RAX);
+	emit_shr_imm(&j->e, false, RCX, 12 - TLB_ENTRY_SHIFT);
+	emit_alu_imm(&j->e, false, ALU_AND, RCX, (TLB_SIZE - 1) << TLB_ENTRY_SHIFT);
 	emit_alu(&j->e, true, ALU_ADD, RDI, RCX);
 	emit_mov(&j->e, true, RCX, RAX);
 	emit_alu_imm(&j->e, true, ALU_AND, RCX, -4096);
