@@ -109,7 +109,6 @@ enum cc_op {
 	CC_SAR,		/* (same) */
 	CC_SHR,
 	CC_MUL,		/* src != 0: CF = OF = 1; SF/ZF/PF from dst as real CPUs leave them */
-	CC_BITS,	/* dst holds a ready RFLAGS arithmetic image */
 };
 
 /* Exception vectors (Intel SDM Vol. 3A §6.15). */

@@ -21,15 +21,12 @@ static uint32_t compute_arith(const struct tcg_cpu *cpu)
 
 	if (cpu->cc_op == CC_EFLAGS)
 		return cpu->eflags & FLAGS_ARITH;
-	if (cpu->cc_op == CC_BITS)
-		return (uint32_t)cpu->cc_dst & FLAGS_ARITH;
 	mask = size_mask(size);
 	sign = sign_bit(size);
 	res = cpu->cc_dst & mask;
 	src = cpu->cc_src & mask;
 	switch (cpu->cc_op) {
 	case CC_EFLAGS:
-	case CC_BITS:
 		break;
 	case CC_ADD:
 		op1 = (res - src) & mask;
@@ -158,7 +155,7 @@ bool cpu_condition(struct tcg_cpu *cpu, unsigned int cc)
 	bool r;
 
 	/* ZF and SF come from the result for every lazy operation. */
-	if (cpu->cc_op != CC_EFLAGS && cpu->cc_op != CC_BITS) {
+	if (cpu->cc_op != CC_EFLAGS) {
 		uint64_t mask = size_mask(cpu->cc_size);
 		uint64_t res = cpu->cc_dst & mask;
 

@@ -837,19 +837,46 @@ static bool emit_rotate(struct jit *j, const struct insn *in)
 	return true;
 }
 
-/* BT/BTS/BTR/BTC of a register by an immediate: CF only, as ROL/ROR. */
+/*
+ * CF = RCX (0 or 1), every other flag as it was.  A flags image (CC_EFLAGS)
+ * gets the bit; a lazy state keeps its result, so ZF, SF and PF
+ * stay, and becomes CC_INC with CF in cc_src2 (OF and AF change: BT and
+ * its kin leave them undefined).  Only for instructions that may do that.
+ */
+static void emit_set_cf(struct jit *j)
+{
+	uint8_t *image, *done;
+
+	emit_alu_mem_imm32(&j->e, ALU_CMP, RBX, OFF_CC_OP, CC_EFLAGS);
+	image = emit_jcc_fwd(&j->e, HCC_E);
+	emit_store(&j->e, true, RCX, RBX, OFF_CC_SRC2);
+	emit_store_imm(&j->e, false, RBX, OFF_CC_OP, CC_INC);
+	done = emit_jmp_fwd(&j->e);
+	patch_rel32(image, j->e.p);
+	emit_alu_mem_imm32(&j->e, ALU_AND, RBX, OFF_EFLAGS, ~FLAG_CF);
+	emit_op_mem(&j->e, false, 0x09, RCX, RBX, OFF_EFLAGS);		/* OR [eflags], ECX */
+	patch_rel32(done, j->e.p);
+	j->lazy = LAZY_UNKNOWN;
+	j->host_flags = false;
+}
+
+/* BT/BTS/BTR/BTC r/m, imm8 (16, 32, 64 bits): CF only. */
 static bool emit_bt_template(struct jit *j, const struct insn *in)
 {
 	unsigned int size = in->size;
+	bool writes = in->op != 0;
 
-	if (in->fn != op_bt_imm || (in->flags & INSN_MEM) || size == 1)
+	if (in->fn != op_bt_imm || size == 1 || (in->flags & INSN_LOCK) || !mem_ok(j, in))
 		return false;
-	force_host_flags(j);
-	emit_reg_load(j, size, RAX, in->rm);
+	emit_mem_operand(j, in, size, writes);
+	emit_rm_load(j, in, size, RAX);
 	emit_bt_imm(&j->e, size, 4 + in->op, RAX, (uint8_t)(in->imm & (size * 8 - 1)));
-	if (in->op)
-		emit_reg_store(j, size, RAX, in->rm);
-	emit_flags_image(j);
+	emit_setcc(&j->e, HCC_B, RCX);
+	if (writes)
+		emit_rm_store(j, in, size, RAX);
+	emit_movzx8(&j->e, RCX, RCX);
+	emit_set_cf(j);
+	emit_mem_operand_end(j, in);
 	return true;
 }
 
