@@ -141,11 +141,18 @@ static void test_availability(uint64_t cr0, uint64_t cr4)
 	expect("CR0.TS, fld1", VEC_NM, 0);
 	RUN("0: addps %%xmm1, %%xmm0");
 	expect("CR0.TS, addps", VEC_NM, 0);
+	/* Instructions the software CPU's JIT compiles check the same (after a first one that passes). */
+	RUN("0: pxor %%xmm1, %%xmm0");
+	expect("CR0.TS, pxor", VEC_NM, 0);
+	RUN("0: movdqa (%[buf]), %%xmm0");
+	expect("CR0.TS, movdqa", VEC_NM, 0);
 	RUN("0: fwait");
 	expect("CR0.TS and MP, fwait", VEC_NM, 0);
 	write_cr0(cr0 | CR0_EM);
 	RUN("0: addps %%xmm1, %%xmm0");
 	expect("CR0.EM, addps", VEC_UD, 0);
+	RUN("0: pcmpeqb %%xmm1, %%xmm0");
+	expect("CR0.EM, pcmpeqb", VEC_UD, 0);
 	RUN("0: paddb %%mm1, %%mm0");
 	expect("CR0.EM, paddb mm", VEC_UD, 0);
 	RUN("0: fld1");
@@ -154,6 +161,8 @@ static void test_availability(uint64_t cr0, uint64_t cr4)
 	write_cr4(cr4 & ~CR4_OSFXSR);
 	RUN("0: addps %%xmm1, %%xmm0");
 	expect("CR4.OSFXSR clear, addps", VEC_UD, 0);
+	RUN("0: movsd %%xmm1, %%xmm0");
+	expect("CR4.OSFXSR clear, movsd", VEC_UD, 0);
 	RUN("0: pshufw $0x1b, %%mm1, %%mm0; paddb %%mm1, %%mm0; emms");
 	expect_none("CR4.OSFXSR clear, pshufw/paddb mm");
 	write_cr4(cr4);

@@ -1305,3 +1305,49 @@ int op_sse(struct tcg_cpu *cpu, const struct insn *in)
 	(void)in;
 	cpu_raise_ud(cpu);
 }
+
+/*
+ * What the JIT (jit.c) compiles of SSE: 128-bit moves, MOVSD, PMOVMSKB and
+ * the packed integer operations below, each as the host's own instruction
+ * (66 0F opcode; the NP forms that share a handler, such as XORPS or
+ * UNPCKLPS, give the same result as that opcode).
+ */
+bool sse_jit_form(const struct insn *in, struct sse_form *form)
+{
+	static const struct {
+		insn_fn fn;
+		uint8_t opcode;		/* of the 66 0F form */
+	} int_ops[] = {
+		{ op_paddb_xmm, 0xfc }, { op_paddw_xmm, 0xfd }, { op_paddd_xmm, 0xfe }, { op_paddq_xmm, 0xd4 },
+		{ op_psubb_xmm, 0xf8 }, { op_psubw_xmm, 0xf9 }, { op_psubd_xmm, 0xfa }, { op_psubq_xmm, 0xfb },
+		{ op_pcmpeqb_xmm, 0x74 }, { op_pcmpeqw_xmm, 0x75 }, { op_pcmpeqd_xmm, 0x76 },
+		{ op_pcmpgtb_xmm, 0x64 }, { op_pcmpgtw_xmm, 0x65 }, { op_pcmpgtd_xmm, 0x66 },
+		{ op_pand_xmm, 0xdb }, { op_pandn_xmm, 0xdf }, { op_por_xmm, 0xeb }, { op_pxor_xmm, 0xef },
+		{ op_pminub_xmm, 0xda }, { op_pmaxub_xmm, 0xde },
+		{ op_punpcklbw_xmm, 0x60 }, { op_punpcklwd_xmm, 0x61 }, { op_punpckldq_xmm, 0x62 },
+	};
+
+	if (in->fn == op_movu_load || in->fn == op_mova_load) {
+		*form = (struct sse_form){ SSE_MOV128_LOAD, in->fn == op_mova_load, 0 };
+		return true;
+	}
+	if (in->fn == op_movu_store || in->fn == op_mova_store) {
+		*form = (struct sse_form){ SSE_MOV128_STORE, in->fn == op_mova_store, 0 };
+		return true;
+	}
+	if (in->fn == op_movsd_load || in->fn == op_movsd_store) {
+		*form = (struct sse_form){ in->fn == op_movsd_load ? SSE_MOV64_LOAD : SSE_MOV64_STORE, false, 0 };
+		return true;
+	}
+	if (in->fn == op_pmovmskb_xmm) {
+		*form = (struct sse_form){ SSE_MOVMSK, false, 0 };
+		return true;
+	}
+	for (unsigned int i = 0; i < G_N_ELEMENTS(int_ops); i++) {
+		if (in->fn == int_ops[i].fn) {
+			*form = (struct sse_form){ SSE_INT_OP, true, int_ops[i].opcode };
+			return true;
+		}
+	}
+	return false;
+}

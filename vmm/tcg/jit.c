@@ -39,6 +39,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "fpu.h"
 #include "jit_emit.h"
 #include "log.h"
 #include "ops.h"
@@ -56,6 +57,9 @@
 #define OFF_CC_OP	((int32_t)offsetof(struct tcg_cpu, cc_op))
 #define OFF_CC_SIZE	((int32_t)offsetof(struct tcg_cpu, cc_size))
 #define OFF_EFLAGS	((int32_t)offsetof(struct tcg_cpu, eflags))
+#define OFF_CR0		((int32_t)offsetof(struct tcg_cpu, cr0))
+#define OFF_CR4		((int32_t)offsetof(struct tcg_cpu, cr4))
+#define OFF_XMM(r)	((int32_t)(offsetof(struct tcg_cpu, fpu) + offsetof(struct x86_fxsave, xmm) + 16 * (r)))
 #define OFF_TLB		((int32_t)offsetof(struct tcg_cpu, tlb))
 #define OFF_CODE_PAGES	((int32_t)offsetof(struct tcg_cpu, code_pages))
 #define OFF_RET_STACK	((int32_t)offsetof(struct tcg_cpu, ret_stack))
@@ -110,6 +114,7 @@ struct jit {
 	uint64_t linear;	/* the block's linear address as compiled */
 	bool code64;		/* 64-bit code; else 32-bit code with flat segments */
 	bool flags_dead;	/* the instruction's flags are overwritten before anything sees them */
+	bool sse_checked;	/* SSE is known usable (CR0, CR4) since the last handler call */
 	uint8_t *ret_link_imm;	/* a CALL's: where its continuation's struct ret_link address goes */
 	uint64_t ret_linear;	/* ... and the continuation's address */
 	int32_t rip_delta;
@@ -494,6 +499,7 @@ static void emit_handler_call(struct jit *j, const struct insn *in, bool last)
 	emit_mov_imm(&j->e, RSI, (uint64_t)(uintptr_t)copy);
 	j->host_flags = false;
 	j->lazy = LAZY_UNKNOWN;
+	j->sse_checked = false;
 	if (last) {
 		/* Its fall-through ends the block, as the sentinel would. */
 		emit_pop(&j->e, RBX);
@@ -1067,6 +1073,98 @@ static bool emit_condition_template(struct jit *j, const struct insn *in)
 	return true;
 }
 
+/*
+ * The start of an SSE template: its slow path (when it has a memory operand
+ * or must check that SSE is usable: CR0.EM, CR0.TS, CR4.OSFXSR, once per
+ * block and after every handler call) and RDX = host pointer to the memory
+ * operand.  The slow path's handler raises #UD, #NM, #GP, #PF as it must.
+ */
+static bool sse_begin(struct jit *j, const struct insn *in, unsigned int size, bool write, bool aligned)
+{
+	bool mem = in->flags & INSN_MEM;
+
+	if (!mem && j->sse_checked)
+		return false;
+	slow_begin(j, in, false);
+	if (!j->sse_checked) {
+		emit_load(&j->e, false, RAX, RBX, OFF_CR0);
+		emit_alu_imm(&j->e, false, ALU_AND, RAX, (int32_t)(CR0_EM | CR0_TS));
+		slow_entry(j, emit_jcc_fwd(&j->e, HCC_NE));
+		emit_load(&j->e, false, RAX, RBX, OFF_CR4);
+		emit_alu_imm(&j->e, false, ALU_AND, RAX, (int32_t)CR4_OSFXSR);
+		slow_entry(j, emit_jcc_fwd(&j->e, HCC_E));
+		j->sse_checked = true;
+		j->host_flags = false;
+	}
+	if (mem) {
+		emit_mem(j, in, size, write);
+		if (aligned) {
+			/* The host page is as aligned as the guest's: the pointer's low bits are the address's. */
+			emit_test_dl(&j->e, 15);
+			slow_entry(j, emit_jcc_fwd(&j->e, HCC_NE));
+		}
+	}
+	return true;
+}
+
+/* 128-bit moves, MOVSD, PMOVMSKB and packed integer operations (sse_jit_form). */
+static bool emit_sse_template(struct jit *j, const struct insn *in)
+{
+	struct sse_form f;
+	bool mem = in->flags & INSN_MEM, slow;
+	int32_t reg = OFF_XMM(in->reg), rm = OFF_XMM(in->rm);
+
+	if (!sse_jit_form(in, &f) || !mem_ok(j, in))
+		return false;
+	switch (f.kind) {
+	case SSE_MOV128_LOAD:
+		slow = sse_begin(j, in, 16, false, f.aligned);
+		emit_sse_mem(&j->e, SSE_MOVDQU_LOAD, 0, mem ? RDX : RBX, mem ? 0 : rm);
+		emit_sse_mem(&j->e, SSE_MOVDQU_STORE, 0, RBX, reg);
+		break;
+	case SSE_MOV128_STORE:
+		slow = sse_begin(j, in, 16, true, f.aligned);
+		emit_sse_mem(&j->e, SSE_MOVDQU_LOAD, 0, RBX, reg);
+		emit_sse_mem(&j->e, SSE_MOVDQU_STORE, 0, mem ? RDX : RBX, mem ? 0 : rm);
+		break;
+	case SSE_MOV64_LOAD:
+		slow = sse_begin(j, in, 8, false, false);
+		if (mem) {
+			emit_sse_mem(&j->e, SSE_MOVQ_LOAD, 0, RDX, 0);
+			emit_sse_mem(&j->e, SSE_MOVDQU_STORE, 0, RBX, reg);
+		} else {
+			emit_load(&j->e, true, RAX, RBX, rm);
+			emit_store(&j->e, true, RAX, RBX, reg);
+		}
+		break;
+	case SSE_MOV64_STORE:
+		slow = sse_begin(j, in, 8, true, false);
+		emit_load(&j->e, true, RAX, RBX, reg);
+		emit_store(&j->e, true, RAX, mem ? RDX : RBX, mem ? 0 : rm);
+		break;
+	case SSE_INT_OP:
+		slow = sse_begin(j, in, 16, false, true);
+		emit_sse_mem(&j->e, SSE_MOVDQU_LOAD, 1, mem ? RDX : RBX, mem ? 0 : rm);
+		emit_sse_mem(&j->e, SSE_MOVDQU_LOAD, 0, RBX, reg);
+		emit_sse_reg(&j->e, 0x66, f.opcode, 0, 1);
+		emit_sse_mem(&j->e, SSE_MOVDQU_STORE, 0, RBX, reg);
+		break;
+	case SSE_MOVMSK:
+		if (mem)
+			return false;
+		slow = sse_begin(j, in, 16, false, false);
+		emit_sse_mem(&j->e, SSE_MOVDQU_LOAD, 0, RBX, rm);
+		emit_sse_reg(&j->e, SSE_PMOVMSKB, RAX, 0);
+		emit_store(&j->e, true, RAX, RBX, OFF_REG(in->reg));
+		break;
+	default:
+		return false;
+	}
+	if (slow)
+		slow_end(j);
+	return true;
+}
+
 /* The forms exec_fast.c specializes. */
 static bool emit_fast_form(struct jit *j, const struct insn *in)
 {
@@ -1145,7 +1243,8 @@ static bool emit_inline(struct jit *j, const struct insn *in)
 	else if (!(emit_fast_form(j, in) || emit_alu_template(j, in) || emit_mov_template(j, in) ||
 		   emit_movx_template(j, in) || emit_shift_template(j, in) || emit_imul_template(j, in) ||
 		   emit_stack_template(j, in) || emit_condition_template(j, in) || emit_bt_template(j, in) ||
-		   emit_not_neg_template(j, in) || emit_incdec_template(j, in) || emit_lea_template(j, in)))
+		   emit_not_neg_template(j, in) || emit_incdec_template(j, in) || emit_lea_template(j, in) ||
+		   emit_sse_template(j, in)))
 		return false;
 	j->rip_delta += in->len;
 	j->pos += in->len;

@@ -525,6 +525,40 @@ static inline void emit_unary_sized(struct emit *e, unsigned int size, unsigned 
 	emit_modrm_reg(e, kind, reg);
 }
 
+/* SSE: [prefix] 0F op with an xmm register and [base + disp] */
+static inline void emit_sse_mem(struct emit *e, uint8_t prefix, uint8_t op, unsigned int xmm, unsigned int base,
+				int32_t disp)
+{
+	emit_u8(e, prefix);
+	emit_rex(e, false, xmm, 0, base);
+	emit_u8(e, 0x0f);
+	emit_u8(e, op);
+	emit_modrm_mem(e, xmm, base, disp);
+}
+
+/* SSE: [prefix] 0F op reg, rm (registers) */
+static inline void emit_sse_reg(struct emit *e, uint8_t prefix, uint8_t op, unsigned int reg, unsigned int rm)
+{
+	emit_u8(e, prefix);
+	emit_rex(e, false, reg, 0, rm);
+	emit_u8(e, 0x0f);
+	emit_u8(e, op);
+	emit_modrm_reg(e, reg, rm);
+}
+
+#define SSE_MOVDQU_LOAD		0xf3, 0x6f	/* MOVDQU xmm, m128 */
+#define SSE_MOVDQU_STORE	0xf3, 0x7f	/* MOVDQU m128, xmm */
+#define SSE_MOVQ_LOAD		0xf3, 0x7e	/* MOVQ xmm, m64 (upper half cleared) */
+#define SSE_PMOVMSKB		0x66, 0xd7	/* PMOVMSKB r32, xmm */
+
+/* TEST DL, imm8 */
+static inline void emit_test_dl(struct emit *e, uint8_t imm)
+{
+	emit_u8(e, 0xf6);
+	emit_modrm_reg(e, 0, RDX);
+	emit_u8(e, imm);
+}
+
 /* PUSH RAX; POPFQ: the host's arithmetic flags from RAX */
 static inline void emit_popf_rax(struct emit *e)
 {

@@ -178,6 +178,24 @@ struct fast_form {
 
 bool insn_fast_form(const struct insn *in, struct fast_form *form);
 
+/* The SSE forms the JIT compiles (exec_sse.c). */
+enum sse_kind {
+	SSE_MOV128_LOAD,	/* xmm reg = xmm rm or m128 */
+	SSE_MOV128_STORE,	/* xmm rm or m128 = xmm reg */
+	SSE_MOV64_LOAD,		/* MOVSD: m64 zero-extended, or the low half of xmm rm, into xmm reg */
+	SSE_MOV64_STORE,	/* MOVSD: the low half of xmm reg into m64 or xmm rm */
+	SSE_INT_OP,		/* xmm reg = xmm reg OP (xmm rm or m128): the host's 66 0F opcode */
+	SSE_MOVMSK,		/* PMOVMSKB reg, xmm rm */
+};
+
+struct sse_form {
+	enum sse_kind kind;
+	bool aligned;		/* m128 must be 16-byte aligned (#GP) */
+	uint8_t opcode;
+};
+
+bool sse_jit_form(const struct insn *in, struct sse_form *form);
+
 /* Helpers shared by handlers. */
 void fpu_check_x87(struct tcg_cpu *cpu);
 void fpu_check_sse(struct tcg_cpu *cpu);
