@@ -637,7 +637,7 @@ static void gen_xlat(struct gen *g)
 		in.segment == 0x64 ? "fs " : in.segment == 0x65 ? "gs " : "");
 }
 
-static void gen_push_flags_value(struct gen *g, unsigned int size)
+static uint64_t gen_push_flags_value(struct gen *g, unsigned int size)
 {
 	struct dt_builder *b = &g->b;
 	struct rng *rng = g->rng;
@@ -660,6 +660,7 @@ static void gen_push_flags_value(struct gen *g, unsigned int size)
 	dt_emit(b, &push, no_flags, GPR_BIT(X86_RSP), "push%s 0x%" G_GINT64_MODIFIER "x",
 		size == 2 ? "w" : "", value);
 	b->df = value & FL_DF;
+	return value;
 }
 
 static void gen_stack_special(struct gen *g, const struct insn_form *f)
@@ -678,11 +679,23 @@ static void gen_stack_special(struct gen *g, const struct insn_form *f)
 		dt_emit(b, &in, no_flags, GPR_BIT(X86_RSP), "pushf%s", size == 2 ? "w" : "q");
 		rsp -= size;
 		break;
-	case SP_POPF:
-		gen_push_flags_value(g, size);
+	case SP_POPF: {
+		uint64_t value = gen_push_flags_value(g, size);
+
 		dt_emit(b, &in, (struct flags_effect){ FL_STATUS, 0 }, GPR_BIT(X86_RSP), "popf%s",
 			size == 2 ? "w" : "q");
+		/*
+		 * With TF the case ends at the #DB after the next instruction: make
+		 * that a NOP, not the first of a group whose later instructions
+		 * matter (FXSAVE and the clearing of its processor-specific fields).
+		 */
+		if (value & FL_TF) {
+			static const uint8_t nop = 0x90;
+
+			dt_emit_bytes(b, &nop, 1, no_flags, "nop (the single-step trap comes after it)");
+		}
 		break;
+	}
 	case SP_ENTER: {
 		/*
 		 * Frame sizes keep RSP 8-byte aligned: with alignment checking on,
