@@ -197,14 +197,19 @@ static void ret_stack_clear(struct tcg_cpu *cpu)
 	cpu->ret_top = 0;
 }
 
+/* The next block as block_chain() finds it; NULL: the run loop must look. */
+static const struct jump_cache_entry *chain_probe(struct tcg_cpu *cpu)
+{
+	if (chain_stopped(cpu))
+		return NULL;
+	return block_probe(cpu, code_linear(cpu));
+}
+
 /* The slow path of a predicted RET: chaining, and the prediction filled in. */
 static int jit_chain_ret(struct tcg_cpu *cpu, struct ret_link *link)
 {
-	const struct jump_cache_entry *j;
+	const struct jump_cache_entry *j = chain_probe(cpu);
 
-	if (chain_stopped(cpu))
-		return END_BLOCK;
-	j = block_probe(cpu, code_linear(cpu));
 	if (unlikely(!j))
 		return END_BLOCK;
 	if (!j->jit)
@@ -225,12 +230,9 @@ static int jit_chain_ret(struct tcg_cpu *cpu, struct ret_link *link)
  */
 static int jit_chain_link(struct tcg_cpu *cpu, const struct link_site *site)
 {
-	const struct jump_cache_entry *j;
+	const struct jump_cache_entry *j = chain_probe(cpu);
 	uint64_t gen_now;
 
-	if (chain_stopped(cpu))
-		return END_BLOCK;
-	j = block_probe(cpu, code_linear(cpu));
 	if (unlikely(!j))
 		return END_BLOCK;
 	if (!j->jit)
