@@ -56,6 +56,27 @@ class Lifecycle(VmmTestCase):
         self.assertEqual(proc.returncode, 0, err)
         self.assertIn("terminating on signal 15", err)
 
+    def test_software_cpu_code_is_never_writable_and_executable(self):
+        """The JIT writes its code through one mapping and runs it through
+        another: no mapping of the process is writable and executable."""
+        kernel = self.write("k", multiboot_image(serial_print_code("idle\n") + HALT_FOREVER))
+        proc = subprocess.Popen([VMM, "--accel", "tcg", "--memory", "16M", "--kernel", kernel],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True,
+                                preexec_fn=die_with_parent)
+        try:
+            self.assertEqual(proc.stdout.readline(), "idle\n")
+            with open(f"/proc/{proc.pid}/maps") as maps:
+                lines = maps.read().splitlines()
+        finally:
+            proc.terminate()
+            proc.communicate(timeout=10)
+        writable_executable = [line for line in lines if "w" in line.split()[1] and "x" in line.split()[1]]
+        self.assertEqual(writable_executable, [])
+        jit = [line.split()[1] for line in lines if "vessel-jit" in line]
+        self.assertIn("r-xs", jit, "no executable JIT mapping: is the JIT on?")
+        self.assertIn("rw-s", jit)
+
     def test_serial_backends(self):
         kernel = self.write("k", multiboot_image(serial_print_code("hello\n") + b"\xb0\x05\xe6\xf4"))
         log = self.path("serial.log")

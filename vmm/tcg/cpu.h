@@ -304,8 +304,13 @@ struct tcg_cpu {
 	struct block **block_hash;
 	struct jump_cache_entry *jump_cache;
 	int chain_budget;		/* blocks left to chain before the run loop looks */
-	/* The JIT's code buffer (jit.c); jit_code NULL: interpret only. */
+	/*
+	 * The JIT's code buffer (jit.c), written through jit_code and run
+	 * through a second, executable mapping of the same memory at
+	 * jit_code + jit_exec_offset.  jit_code NULL: interpret only.
+	 */
 	uint8_t *jit_code;
+	ptrdiff_t jit_exec_offset;
 	size_t jit_size, jit_used;
 	struct jit *jit_scratch;
 	/* The JIT's return prediction: a ring of the continuations of calls (jit.c). */

@@ -38,6 +38,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "fpu.h"
 #include "jit_emit.h"
@@ -197,6 +198,22 @@ static void ret_stack_clear(struct tcg_cpu *cpu)
 	cpu->ret_top = 0;
 }
 
+/*
+ * The code buffer is written through one mapping and run through another
+ * (W^X): addresses that are run or jumped to are the executable ones, those
+ * C code writes through (patched instructions, link descriptions) the
+ * writable ones.  Relative jumps are the same in both.
+ */
+static void *code_executable(const struct tcg_cpu *cpu, uint8_t *writable)
+{
+	return writable + cpu->jit_exec_offset;
+}
+
+static uint8_t *code_writable(const struct tcg_cpu *cpu, const void *executable)
+{
+	return (uint8_t *)executable - cpu->jit_exec_offset;
+}
+
 /* The next block as block_chain() finds it; NULL: the run loop must look. */
 static const struct jump_cache_entry *chain_probe(struct tcg_cpu *cpu)
 {
@@ -243,7 +260,7 @@ static int jit_chain_link(struct tcg_cpu *cpu, const struct link_site *site)
 		memcpy(site->gen, &j->gen, 4);
 		if (site->phys_page)
 			memcpy(site->phys_page, &j->phys_page, 8);
-		patch_rel32(site->jump, (uint8_t *)j->jit + JIT_BODY_OFFSET);
+		patch_rel32(site->jump, code_writable(cpu, j->jit) + JIT_BODY_OFFSET);
 	}
 	return ((jit_fn)j->jit)(cpu);
 }
@@ -1595,7 +1612,7 @@ tail:
 		log_warning("software CPU: a block's code overflowed the JIT's bound; it runs interpreted");
 		return;
 	}
-	b->jit = start;
+	b->jit = code_executable(cpu, start);
 	cpu->jit_used = (size_t)(j->e.p - cpu->jit_code + 15) & ~(size_t)15;
 }
 
@@ -1611,21 +1628,52 @@ void jit_flush(struct tcg_cpu *cpu)
 	ret_stack_clear(cpu);
 }
 
+/*
+ * Two mappings of one memory file: writable, and executable.  Memory that
+ * is writable and executable at once would let a bug that writes out of
+ * bounds plant host code.
+ */
+static bool map_code(uint8_t **writable, uint8_t **executable)
+{
+	int fd = memfd_create("vessel-jit", MFD_CLOEXEC);
+	void *w = MAP_FAILED, *x = MAP_FAILED;
+
+	if (fd < 0)
+		return false;
+	if (ftruncate(fd, JIT_BYTES) == 0) {
+		w = mmap(NULL, JIT_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+		x = mmap(NULL, JIT_BYTES, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_NORESERVE, fd, 0);
+	}
+	close(fd);
+	if (w == MAP_FAILED || x == MAP_FAILED) {
+		int saved = errno;
+
+		if (w != MAP_FAILED)
+			munmap(w, JIT_BYTES);
+		if (x != MAP_FAILED)
+			munmap(x, JIT_BYTES);
+		errno = saved;
+		return false;
+	}
+	*writable = w;
+	*executable = x;
+	return true;
+}
+
 void jit_init(struct tcg_cpu *cpu)
 {
 	const char *env = g_getenv("VESSEL_TCG_JIT");
-	void *code;
+	uint8_t *writable, *executable;
 
 	if (env && strcmp(env, "0") == 0)
 		return;
-	code = mmap(NULL, JIT_BYTES, PROT_READ | PROT_WRITE | PROT_EXEC,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (code == MAP_FAILED) {
+	if (!map_code(&writable, &executable)) {
 		log_warning("software CPU: cannot map memory for the JIT (%s); interpreting only",
 			    g_strerror(errno));
 		return;
 	}
-	cpu->jit_code = code;
+	cpu->jit_code = writable;
+	cpu->jit_exec_offset = executable - writable;
 	cpu->jit_size = JIT_BYTES;
 	cpu->jit_used = 0;
 	cpu->jit_scratch = g_new0(struct jit, 1);
@@ -1634,8 +1682,10 @@ void jit_init(struct tcg_cpu *cpu)
 
 void jit_destroy(struct tcg_cpu *cpu)
 {
-	if (cpu->jit_code)
+	if (cpu->jit_code) {
+		munmap(code_executable(cpu, cpu->jit_code), cpu->jit_size);
 		munmap(cpu->jit_code, cpu->jit_size);
+	}
 	cpu->jit_code = NULL;
 	g_free(cpu->jit_scratch);
 	cpu->jit_scratch = NULL;
