@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "log.h"
+
 /* Register indices (MC146818A data sheet, "Address Map"). */
 enum {
 	RTC_SECONDS = 0x00,
@@ -30,6 +32,7 @@ enum {
 #define REG_B_24H	0x02
 #define REG_B_DEFAULT	REG_B_24H
 #define REG_B_INTERRUPT_ENABLES	0x78	/* PIE, AIE, UIE, SQWE */
+#define REG_B_SQWE	0x08	/* square-wave output: no interrupt */
 #define REG_D_VRT	0x80	/* valid RAM and time: the battery is fine */
 #define INDEX_MASK	0x7f
 
@@ -43,6 +46,7 @@ struct rtc {
 	int64_t offset_s;		/* guest time = host time + offset */
 	int64_t frozen_s;		/* guest time while SET is on */
 	int64_t (*now_us)(void);
+	bool said_no_interrupts;	/* the guest was told (once) that it gets none */
 };
 
 static int64_t host_now_us(void)
@@ -277,6 +281,12 @@ static void rtc_write_data(struct rtc *rtc, uint8_t value)
 			rtc->cmos[RTC_REG_B] = value;
 		} else {
 			rtc->cmos[RTC_REG_B] = value;
+		}
+		if ((value & REG_B_INTERRUPT_ENABLES & ~REG_B_SQWE) && !rtc->said_no_interrupts) {
+			rtc->said_no_interrupts = true;
+			log_warning("RTC: the guest enabled periodic, alarm or update interrupts (register B "
+				    "0x%02x); vessel-vmm does not generate RTC interrupts yet, so they will not come",
+				    value);
 		}
 		return;
 	case RTC_REG_C:

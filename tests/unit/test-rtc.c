@@ -253,6 +253,27 @@ static void test_status_registers(void)
 	rtc_free(rtc);
 }
 
+/* Interrupts are not generated yet: a guest that enables them is told so, once. */
+static void test_interrupts_not_yet(void)
+{
+	if (g_test_subprocess()) {
+		struct rtc *rtc = new_rtc(utc_us(2024, 1, 1, 0, 0, 0, 0));
+
+		cmos_write(rtc, REG_B, B_24H | 0x08);	/* square wave only: no message */
+		cmos_write(rtc, REG_B, B_24H | 0x40);	/* periodic */
+		cmos_write(rtc, REG_B, B_24H | 0x10);	/* update-ended: said already */
+		g_assert_cmphex(cmos_read(rtc, REG_B), ==, B_24H | 0x10);
+		rtc_free(rtc);
+		return;
+	}
+	g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+	g_test_trap_assert_passed();
+	g_test_trap_assert_stderr("*RTC: the guest enabled periodic, alarm or update interrupts (register B 0x42)*"
+				  "does not generate RTC interrupts yet*");
+	g_test_trap_assert_stderr_unmatched("*register B 0x0a*");
+	g_test_trap_assert_stderr_unmatched("*register B 0x12*");
+}
+
 static void test_index_port(void)
 {
 	struct rtc *rtc = new_rtc(utc_us(2024, 1, 1, 0, 0, 0, 0));
@@ -339,6 +360,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/rtc/set-without-century", test_set_without_century);
 	g_test_add_func("/rtc/status-registers", test_status_registers);
 	g_test_add_func("/rtc/index-port", test_index_port);
+	g_test_add_func("/rtc/interrupts-not-yet", test_interrupts_not_yet);
 	g_test_add_func("/rtc/memory-fields", test_memory_fields);
 	g_test_add_func("/rtc/reset-keeps-format", test_reset_keeps_format);
 	return g_test_run();
