@@ -13,6 +13,7 @@
 #include "mptable.h"
 #include "pci.h"
 #include "rtc.h"
+#include "timer.h"
 #include "serial.h"
 
 struct machine {
@@ -30,6 +31,7 @@ struct machine {
 
 	struct serial *serial;
 	struct rtc *rtc;
+	struct timer_service *timers;	/* for devices (the RTC) on either accelerator */
 	struct i8042 *i8042;
 	struct pci_bus *pci;
 	struct fw_cfg *fw_cfg;
@@ -456,6 +458,8 @@ static bool register_devices(struct machine *m, int serial_out_fd, GError **erro
 
 	m->serial = serial_new(irq_line_for(m, SERIAL_COM1_GSI), serial_out_fd);
 	m->rtc = rtc_new();
+	m->timers = timer_service_new();
+	rtc_attach(m->rtc, irq_line_for(m, RTC_GSI), m->timers);
 	rtc_set_memory_fields(m->rtc, guest_memory_low_end(&m->mem), guest_memory_high_size(&m->mem),
 			      m->nr_cpus);
 	m->i8042 = i8042_new(irq_line_for(m, I8042_KBD_GSI), irq_line_for(m, I8042_AUX_GSI),
@@ -588,10 +592,13 @@ void machine_free(struct machine *m)
 {
 	if (!m)
 		return;
+	/* The RTC's timer raises interrupts on the VM: stop it first. */
+	rtc_free(m->rtc);
+	if (m->timers)
+		timer_service_free(m->timers);
 	if (m->vm && m->accel)
 		m->accel->vm_destroy(m->vm);
 	serial_free(m->serial);
-	rtc_free(m->rtc);
 	i8042_free(m->i8042);
 	pci_bus_free(m->pci);
 	fw_cfg_free(m->fw_cfg);

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "log.h"
+#include "timer.h"
 
 /* Register indices (MC146818A data sheet, "Address Map"). */
 enum {
@@ -32,7 +32,14 @@ enum {
 #define REG_B_24H	0x02
 #define REG_B_DEFAULT	REG_B_24H
 #define REG_B_INTERRUPT_ENABLES	0x78	/* PIE, AIE, UIE, SQWE */
-#define REG_B_SQWE	0x08	/* square-wave output: no interrupt */
+#define REG_B_PIE	0x40	/* periodic interrupt */
+#define REG_B_AIE	0x20	/* alarm interrupt */
+#define REG_B_UIE	0x10	/* update-ended interrupt */
+#define REG_C_IRQF	0x80	/* an enabled flag below is set: IRQ 8 asserted */
+#define REG_C_PF	0x40
+#define REG_C_AF	0x20
+#define REG_C_UF	0x10
+#define ALARM_DONT_CARE	0xc0	/* an alarm byte of 0xC0-0xFF matches every value */
 #define REG_D_VRT	0x80	/* valid RAM and time: the battery is fine */
 #define INDEX_MASK	0x7f
 
@@ -46,7 +53,12 @@ struct rtc {
 	int64_t offset_s;		/* guest time = host time + offset */
 	int64_t frozen_s;		/* guest time while SET is on */
 	int64_t (*now_us)(void);
-	bool said_no_interrupts;	/* the guest was told (once) that it gets none */
+	/* Interrupts (rtc_attach): a timer runs while one is enabled. */
+	struct irq_line irq;
+	struct timer *timer;
+	int64_t next_periodic_ns;	/* timer_now_ns() of the next periodic tick */
+	int64_t next_update_ns;		/* ... of the next update cycle's end */
+	bool irq_level;
 };
 
 static int64_t host_now_us(void)
@@ -146,6 +158,128 @@ static bool update_in_progress(const struct rtc *rtc)
 	return us_into_second >= G_USEC_PER_SEC - UIP_WINDOW_US;
 }
 
+/* --- interrupts (data sheet "Interrupts"; register C) --- */
+
+/* The periodic interrupt's period from register A's rate select, 0: none. */
+static int64_t periodic_ns(const struct rtc *rtc)
+{
+	unsigned int rs = rtc->cmos[RTC_REG_A] & 0x0f, dv = (rtc->cmos[RTC_REG_A] >> 4) & 7;
+
+	/* Only the 32.768 kHz time base (divider 010) runs the chain. */
+	if (rs == 0 || dv != 2)
+		return 0;
+	/* Rates 1 and 2 are 256 and 128 Hz; rate n >= 3 is 65536 >> n Hz. */
+	if (rs < 3)
+		rs += 7;
+	return (int64_t)(G_GINT64_CONSTANT(1000000000) << rs) / 65536;
+}
+
+/* IRQF and IRQ 8 follow the flags that are enabled (level: until register C is read). */
+static void update_irq(struct rtc *rtc)
+{
+	uint8_t c = rtc->cmos[RTC_REG_C] & (uint8_t)~REG_C_IRQF;
+	bool level = c & rtc->cmos[RTC_REG_B] & (REG_B_PIE | REG_B_AIE | REG_B_UIE);
+
+	rtc->cmos[RTC_REG_C] = (uint8_t)(c | (level ? REG_C_IRQF : 0));
+	if (level != rtc->irq_level) {
+		rtc->irq_level = level;
+		irq_line_set(&rtc->irq, level);
+	}
+}
+
+static bool alarm_matches(const struct rtc *rtc)
+{
+	static const unsigned int pairs[][2] = {
+		{ RTC_SECONDS_ALARM, RTC_SECONDS }, { RTC_MINUTES_ALARM, RTC_MINUTES }, { RTC_HOURS_ALARM, RTC_HOURS },
+	};
+
+	for (unsigned int i = 0; i < G_N_ELEMENTS(pairs); i++) {
+		uint8_t alarm = rtc->cmos[pairs[i][0]];
+
+		if ((alarm & ALARM_DONT_CARE) != ALARM_DONT_CARE && alarm != rtc->cmos[pairs[i][1]])
+			return false;
+	}
+	return true;
+}
+
+/* Host time of the end of the update cycle that starts the next guest second. */
+static int64_t next_update_ns(const struct rtc *rtc)
+{
+	int64_t us = rtc->now_us(), into = us % G_USEC_PER_SEC;
+
+	return timer_now_ns() + (G_USEC_PER_SEC - into) * 1000;
+}
+
+/*
+ * Arms the timer for the next event an enabled interrupt needs: periodic
+ * ticks while PIE is set, update cycles while UIE or AIE is (the clock
+ * runs).  Flags of disabled interrupts are not kept up to date.
+ */
+static void schedule(struct rtc *rtc)
+{
+	uint8_t b = rtc->cmos[RTC_REG_B];
+	int64_t period = periodic_ns(rtc), now = timer_now_ns(), deadline = INT64_MAX;
+
+	if (!rtc->timer)
+		return;
+	if ((b & REG_B_PIE) && period) {
+		if (rtc->next_periodic_ns <= 0)
+			rtc->next_periodic_ns = now + period;
+		deadline = rtc->next_periodic_ns;
+	} else {
+		rtc->next_periodic_ns = 0;
+	}
+	if ((b & (REG_B_UIE | REG_B_AIE)) && !(b & REG_B_SET)) {
+		if (rtc->next_update_ns <= 0)
+			rtc->next_update_ns = next_update_ns(rtc);
+		deadline = MIN(deadline, rtc->next_update_ns);
+	} else {
+		rtc->next_update_ns = 0;
+	}
+	if (deadline == INT64_MAX)
+		timer_cancel(rtc->timer);
+	else
+		timer_arm_ns(rtc->timer, deadline);
+}
+
+static void rtc_timer(void *opaque)
+{
+	struct rtc *rtc = opaque;
+	int64_t now, period;
+
+	g_mutex_lock(&rtc->lock);
+	now = timer_now_ns();
+	period = periodic_ns(rtc);
+	if (rtc->next_periodic_ns > 0 && now >= rtc->next_periodic_ns && period) {
+		rtc->cmos[RTC_REG_C] |= REG_C_PF;
+		/* Ticks the guest could not see (a busy host) are one tick late, not many. */
+		rtc->next_periodic_ns += period;
+		if (rtc->next_periodic_ns <= now)
+			rtc->next_periodic_ns = now + period;
+	}
+	if (rtc->next_update_ns > 0 && now >= rtc->next_update_ns) {
+		rtc->cmos[RTC_REG_C] |= REG_C_UF;
+		latch_time(rtc);
+		if (alarm_matches(rtc))
+			rtc->cmos[RTC_REG_C] |= REG_C_AF;
+		rtc->next_update_ns = next_update_ns(rtc);
+		/* Just past the boundary the host clock may not have moved on: at least 0.5 s. */
+		if (rtc->next_update_ns < now + 500000000)
+			rtc->next_update_ns += 1000000000;
+	}
+	update_irq(rtc);
+	schedule(rtc);
+	g_mutex_unlock(&rtc->lock);
+}
+
+void rtc_attach(struct rtc *rtc, struct irq_line irq, struct timer_service *timers)
+{
+	g_mutex_lock(&rtc->lock);
+	rtc->irq = irq;
+	rtc->timer = timer_new(timers, rtc_timer, rtc);
+	g_mutex_unlock(&rtc->lock);
+}
+
 static void rtc_power_on(struct rtc *rtc)
 {
 	rtc->cmos[RTC_REG_A] = REG_A_DEFAULT;
@@ -167,6 +301,8 @@ void rtc_free(struct rtc *rtc)
 {
 	if (!rtc)
 		return;
+	if (rtc->timer)
+		timer_free(rtc->timer);
 	g_mutex_clear(&rtc->lock);
 	g_free(rtc);
 }
@@ -180,6 +316,8 @@ void rtc_reset(struct rtc *rtc)
 	rtc->cmos[RTC_REG_B] &= (uint8_t)~REG_B_INTERRUPT_ENABLES;
 	rtc->cmos[RTC_REG_C] = 0;
 	rtc->cmos[RTC_REG_D] = REG_D_VRT;
+	update_irq(rtc);
+	schedule(rtc);
 	g_mutex_unlock(&rtc->lock);
 }
 
@@ -251,9 +389,10 @@ static uint8_t rtc_read_data(struct rtc *rtc)
 		return (uint8_t)((rtc->cmos[RTC_REG_A] & ~REG_A_UIP) |
 				 (update_in_progress(rtc) ? REG_A_UIP : 0));
 	case RTC_REG_C:
-		/* Flags clear on read; interrupts are not generated yet. */
+		/* Reading acknowledges: the flags clear and IRQ 8 drops. */
 		value = rtc->cmos[RTC_REG_C];
 		rtc->cmos[RTC_REG_C] = 0;
+		update_irq(rtc);
 		return value;
 	default:
 		return rtc->cmos[index];
@@ -268,6 +407,8 @@ static void rtc_write_data(struct rtc *rtc, uint8_t value)
 	case RTC_REG_A:
 		/* UIP is read-only. */
 		rtc->cmos[RTC_REG_A] = (uint8_t)((value & ~REG_A_UIP) | (rtc->cmos[RTC_REG_A] & REG_A_UIP));
+		rtc->next_periodic_ns = 0;	/* a new rate starts now */
+		schedule(rtc);
 		return;
 	case RTC_REG_B:
 		if ((value & REG_B_SET) && !(rtc->cmos[RTC_REG_B] & REG_B_SET)) {
@@ -282,12 +423,7 @@ static void rtc_write_data(struct rtc *rtc, uint8_t value)
 		} else {
 			rtc->cmos[RTC_REG_B] = value;
 		}
-		if ((value & REG_B_INTERRUPT_ENABLES & ~REG_B_SQWE) && !rtc->said_no_interrupts) {
-			rtc->said_no_interrupts = true;
-			log_warning("RTC: the guest enabled periodic, alarm or update interrupts (register B "
-				    "0x%02x); vessel-vmm does not generate RTC interrupts yet, so they will not come",
-				    value);
-		}
+		schedule(rtc);
 		return;
 	case RTC_REG_C:
 	case RTC_REG_D:

@@ -5,15 +5,18 @@
 #include <stdint.h>
 
 #include "bus.h"
+#include "irq.h"
 
 /*
  * The MC146818 real-time clock and its CMOS RAM at ports 0x70 (index, bit 7
  * masks NMI) and 0x71 (data).  The clock runs on host UTC time plus an
- * offset the guest can change by setting the clock.
+ * offset the guest can change by setting the clock.  Periodic, alarm and
+ * update-ended interrupts raise IRQ 8 until the guest reads register C.
  */
 #define RTC_PORT		0x70
 #define RTC_PORT_COUNT		2
 #define RTC_CMOS_SIZE		128
+#define RTC_GSI			8
 
 /* CMOS fields the BIOS traditionally fills (IBM PC/AT technical reference). */
 #define CMOS_BASE_MEMORY_LO	0x15	/* KiB below 1 MiB */
@@ -33,6 +36,9 @@
 struct rtc;
 
 struct rtc *rtc_new(void);
+struct timer_service;
+/* Where interrupts go and what times them; without it the RTC raises none. */
+void rtc_attach(struct rtc *rtc, struct irq_line irq, struct timer_service *timers);
 void rtc_free(struct rtc *rtc);
 /* Registers to power-on values; the clock and CMOS RAM keep their content. */
 void rtc_reset(struct rtc *rtc);

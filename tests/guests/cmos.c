@@ -9,10 +9,17 @@
  * reach the guest may be allowed `late=<seconds>` more); the memory size
  * bytes agree with the multiboot memory map: 0x30/0x31 and 0x17/0x18 hold
  * KiB above 1 MiB (at most 0xFFFF), 0x34/0x35 the 64 KiB blocks above
- * 16 MiB below 4 GiB.
+ * 16 MiB below 4 GiB; the periodic interrupt (1024 Hz) arrives on IRQ 8
+ * through the slave 8259, with PF and IRQF in register C, 20 times within
+ * 2 s; the update-ended interrupt arrives within 2.5 s with UF and IRQF;
+ * with the enables cleared no more come.
  */
 #include "lib/cmos.h"
+#include "lib/idt.h"
+#include "lib/io.h"
+#include "lib/lapic.h"
 #include "lib/multiboot.h"
+#include "lib/pic.h"
 #include "lib/printf.h"
 #include "lib/test.h"
 
@@ -86,9 +93,68 @@ static void test_memory_bytes(void)
 		test_assert(above_16m > 0, "0x34/0x35 is 0 with RAM above 16 MiB");
 }
 
+static volatile unsigned int rtc_interrupts;
+static volatile uint8_t last_reg_c;
+
+static void rtc_interrupt(struct trap_frame *frame)
+{
+	/* Reading register C acknowledges: the RTC drops IRQ 8. */
+	last_reg_c = cmos_read(CMOS_REG_C);
+	rtc_interrupts++;
+	pic_eoi(CMOS_IRQ);
+}
+
+/* Enables `enable` in register B and waits for `count` interrupts (at most ms). */
+static unsigned int rtc_wait_interrupts(uint8_t enable, unsigned int count, uint32_t ms)
+{
+	uint8_t b = cmos_read(CMOS_REG_B);
+
+	rtc_interrupts = 0;
+	last_reg_c = 0;
+	cmos_read(CMOS_REG_C);
+	timeout_start(ms);
+	cmos_write(CMOS_REG_B, b | enable);
+	while (rtc_interrupts < count && !timeout_expired())
+		irq_wait();
+	cmos_write(CMOS_REG_B, b & ~enable);
+	timeout_stop();
+	cmos_read(CMOS_REG_C);
+	return rtc_interrupts;
+}
+
+static void test_interrupts(void)
+{
+	unsigned int n;
+
+	lapic_enable();		/* LINT0 = ExtINT: the 8259 reaches the CPU */
+	pic_init();
+	idt_set_handler(PIC_SLAVE_VECTOR + CMOS_IRQ - 8, rtc_interrupt);
+	pic_unmask(2);		/* the cascade */
+	pic_unmask(CMOS_IRQ);
+	cmos_write(CMOS_REG_A, 0x26);	/* 32.768 kHz base, 1024 Hz */
+
+	n = rtc_wait_interrupts(CMOS_REG_B_PIE, 20, 2000);
+	printf("cmos: periodic: %u interrupts, register C %#x\n", n, last_reg_c);
+	test_assert(n >= 20, "only %u periodic interrupts in 2 s", n);
+	test_assert(last_reg_c == (CMOS_REG_C_IRQF | CMOS_REG_C_PF), "register C %#x, want IRQF|PF",
+		    last_reg_c);
+
+	n = rtc_wait_interrupts(CMOS_REG_B_UIE, 1, 2500);
+	printf("cmos: update-ended: %u interrupts, register C %#x\n", n, last_reg_c);
+	test_assert(n >= 1, "no update-ended interrupt in 2.5 s");
+	test_assert((last_reg_c & (CMOS_REG_C_IRQF | CMOS_REG_C_UF)) == (CMOS_REG_C_IRQF | CMOS_REG_C_UF),
+		    "register C %#x, want IRQF|UF", last_reg_c);
+
+	/* Everything off: nothing for 100 ms. */
+	n = rtc_wait_interrupts(0, 1, 100);
+	test_assert(n == 0, "%u interrupts with the RTC's interrupts disabled", n);
+	pic_mask(CMOS_IRQ);
+}
+
 int main(void)
 {
 	test_clock();
 	test_memory_bytes();
+	test_interrupts();
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "rtc.h"
+#include "timer.h"
 
 enum { SEC = 0x00, MIN = 0x02, HOUR = 0x04, DOW = 0x06, DOM = 0x07, MON = 0x08, YEAR = 0x09,
        REG_A = 0x0a, REG_B = 0x0b, REG_C = 0x0c, REG_D = 0x0d };
@@ -253,25 +254,102 @@ static void test_status_registers(void)
 	rtc_free(rtc);
 }
 
-/* Interrupts are not generated yet: a guest that enables them is told so, once. */
-static void test_interrupts_not_yet(void)
-{
-	if (g_test_subprocess()) {
-		struct rtc *rtc = new_rtc(utc_us(2024, 1, 1, 0, 0, 0, 0));
+/* --- interrupts, on real time: an IRQ line that records its level --- */
 
-		cmos_write(rtc, REG_B, B_24H | 0x08);	/* square wave only: no message */
-		cmos_write(rtc, REG_B, B_24H | 0x40);	/* periodic */
-		cmos_write(rtc, REG_B, B_24H | 0x10);	/* update-ended: said already */
-		g_assert_cmphex(cmos_read(rtc, REG_B), ==, B_24H | 0x10);
-		rtc_free(rtc);
-		return;
+static gint irq_level, irq_rises;
+
+static void record_irq(void *opaque, unsigned int gsi, bool level)
+{
+	g_assert_cmpuint(gsi, ==, RTC_GSI);
+	if (level && !g_atomic_int_get(&irq_level))
+		g_atomic_int_inc(&irq_rises);
+	g_atomic_int_set(&irq_level, level);
+}
+
+static struct rtc *new_rtc_with_irq(struct timer_service *timers)
+{
+	struct rtc *rtc = rtc_new();
+
+	g_atomic_int_set(&irq_level, 0);
+	g_atomic_int_set(&irq_rises, 0);
+	rtc_attach(rtc, (struct irq_line){ .set_level = record_irq, .gsi = RTC_GSI }, timers);
+	return rtc;
+}
+
+/* Waits (up to timeout_ms) for IRQ 8; then register C is read, which must lower it. */
+static uint8_t wait_irq_and_ack(struct rtc *rtc, unsigned int timeout_ms)
+{
+	uint8_t c;
+
+	for (unsigned int ms = 0; !g_atomic_int_get(&irq_level); ms++) {
+		if (ms >= timeout_ms)
+			return 0;
+		g_usleep(1000);
 	}
-	g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
-	g_test_trap_assert_passed();
-	g_test_trap_assert_stderr("*RTC: the guest enabled periodic, alarm or update interrupts (register B 0x42)*"
-				  "does not generate RTC interrupts yet*");
-	g_test_trap_assert_stderr_unmatched("*register B 0x0a*");
-	g_test_trap_assert_stderr_unmatched("*register B 0x12*");
+	c = cmos_read(rtc, REG_C);
+	g_assert_cmpint(g_atomic_int_get(&irq_level), ==, 0);
+	return c;
+}
+
+static void test_periodic_interrupt(void)
+{
+	struct timer_service *timers = timer_service_new();
+	struct rtc *rtc = new_rtc_with_irq(timers);
+	int64_t start = g_get_monotonic_time(), elapsed_us;
+
+	/* 32.768 kHz base, rate 10: 64 Hz; nothing comes before PIE is set. */
+	cmos_write(rtc, REG_A, 0x2a);
+	g_usleep(50000);
+	g_assert_cmpint(g_atomic_int_get(&irq_rises), ==, 0);
+	cmos_write(rtc, REG_B, B_24H | 0x40);
+	for (int i = 0; i < 8; i++)
+		g_assert_cmphex(wait_irq_and_ack(rtc, 1000), ==, 0xc0);	/* IRQF | PF */
+	elapsed_us = g_get_monotonic_time() - start;
+	/* 8 ticks of 15.6 ms after 50 ms: at least 100 ms in all (and a loose upper bound). */
+	g_assert_cmpint(elapsed_us, >=, 50000 + 8 * 15625 - 15625);
+	g_assert_cmpint(elapsed_us, <, 5000000);
+	/* Off again: no more interrupts, and register C stays clear. */
+	cmos_write(rtc, REG_B, B_24H);
+	cmos_read(rtc, REG_C);
+	g_atomic_int_set(&irq_rises, 0);
+	g_usleep(100000);
+	g_assert_cmpint(g_atomic_int_get(&irq_rises), ==, 0);
+	g_assert_cmphex(cmos_read(rtc, REG_C), ==, 0);
+	rtc_free(rtc);
+	timer_service_free(timers);
+}
+
+static void test_update_and_alarm_interrupts(void)
+{
+	struct timer_service *timers = timer_service_new();
+	struct rtc *rtc = new_rtc_with_irq(timers);
+	uint8_t c;
+
+	/* Update-ended only: once a second, with UF. */
+	cmos_write(rtc, REG_B, B_24H | 0x10);
+	g_assert_cmphex(wait_irq_and_ack(rtc, 2500), ==, 0x90);		/* IRQF | UF */
+	/* An alarm of "don't care" everywhere matches every second: AF too. */
+	cmos_write(rtc, 0x01, 0xff);
+	cmos_write(rtc, 0x03, 0xff);
+	cmos_write(rtc, 0x05, 0xff);
+	cmos_write(rtc, REG_B, B_24H | 0x20);
+	c = wait_irq_and_ack(rtc, 2500);
+	g_assert_cmphex(c & 0xa0, ==, 0xa0);				/* IRQF | AF */
+	/* An alarm that cannot match (hour 25) with AIE alone: no interrupt. */
+	cmos_write(rtc, 0x05, 0x25);
+	g_atomic_int_set(&irq_rises, 0);
+	g_usleep(1200000);
+	g_assert_cmpint(g_atomic_int_get(&irq_rises), ==, 0);
+	/* The machine's reset clears the enables and drops the line. */
+	cmos_write(rtc, REG_B, B_24H | 0x10);
+	for (int ms = 0; ms < 2500 && !g_atomic_int_get(&irq_level); ms++)
+		g_usleep(1000);
+	g_assert_cmpint(g_atomic_int_get(&irq_level), ==, 1);
+	rtc_reset(rtc);
+	g_assert_cmpint(g_atomic_int_get(&irq_level), ==, 0);
+	g_assert_cmphex(cmos_read(rtc, REG_B) & 0x70, ==, 0);
+	rtc_free(rtc);
+	timer_service_free(timers);
 }
 
 static void test_index_port(void)
@@ -360,7 +438,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/rtc/set-without-century", test_set_without_century);
 	g_test_add_func("/rtc/status-registers", test_status_registers);
 	g_test_add_func("/rtc/index-port", test_index_port);
-	g_test_add_func("/rtc/interrupts-not-yet", test_interrupts_not_yet);
+	g_test_add_func("/rtc/periodic-interrupt", test_periodic_interrupt);
+	g_test_add_func("/rtc/update-and-alarm-interrupts", test_update_and_alarm_interrupts);
 	g_test_add_func("/rtc/memory-fields", test_memory_fields);
 	g_test_add_func("/rtc/reset-keeps-format", test_reset_keeps_format);
 	return g_test_run();

@@ -12,6 +12,12 @@ uint8_t cmos_read(uint8_t reg)
 	return inb(CMOS_DATA);
 }
 
+void cmos_write(uint8_t reg, uint8_t value)
+{
+	outb(CMOS_INDEX, reg & 0x7f);
+	outb(CMOS_DATA, value);
+}
+
 struct rtc_raw {
 	uint8_t second, minute, hour, day, month, year, century;
 };

@@ -17,6 +17,7 @@
 #define CMOS_YEAR		0x09
 #define CMOS_REG_A		0x0a
 #define CMOS_REG_B		0x0b
+#define CMOS_REG_C		0x0c
 #define CMOS_EXT_MEM_LOW_ALT	0x17	/* KiB above 1 MiB, low byte */
 #define CMOS_EXT_MEM_HIGH_ALT	0x18
 #define CMOS_EXT_MEM_LOW	0x30	/* same value again */
@@ -27,10 +28,17 @@
 
 #define CMOS_REG_A_UIP		0x80	/* update in progress */
 #define CMOS_REG_B_24H		0x02
+#define CMOS_REG_B_UIE		0x10	/* update-ended interrupt */
+#define CMOS_REG_B_PIE		0x40	/* periodic interrupt */
+#define CMOS_REG_C_IRQF		0x80
+#define CMOS_REG_C_PF		0x40
+#define CMOS_REG_C_UF		0x10
+#define CMOS_IRQ		8
 #define CMOS_REG_B_DM_BINARY	0x04
 
-/* Reading keeps NMIs enabled (index bit 7 clear). */
+/* Reading and writing keep NMIs enabled (index bit 7 clear). */
 uint8_t cmos_read(uint8_t reg);
+void cmos_write(uint8_t reg, uint8_t value);
 
 struct rtc_time {
 	unsigned int year;	/* e.g. 2024 */
