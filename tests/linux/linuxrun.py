@@ -30,16 +30,16 @@ CRASH = re.compile(r"Kernel panic - not syncing|BUG: |Oops: |general protection 
                    r"invalid opcode: |double fault: ")
 
 
-def vessel_command(vmm, guest, initrd, accel="tcg"):
-    return [vmm, "--accel", accel, "--memory", f"{guest['memory_mib']}M",
+def vessel_command(vmm, guest, initrd, accel="tcg", cpus=1):
+    return [vmm, "--accel", accel, "--cpus", str(cpus), "--memory", f"{guest['memory_mib']}M",
             "--kernel", guest["kernel"], "--initrd", initrd, "--cmdline", guest["cmdline"],
             "--no-reboot", "--serial", "stdio"]
 
 
-def qemu_command(guest, initrd, qemu=QEMU):
+def qemu_command(guest, initrd, qemu=QEMU, cpus=1):
     """QEMU with the same kernel, initrd, memory and command line, its TCG,
     and the test-exit device vessel-vmm has built in."""
-    return [qemu, "-accel", "tcg", "-m", str(guest["memory_mib"]),
+    return [qemu, "-accel", "tcg", "-smp", str(cpus), "-m", str(guest["memory_mib"]),
             "-kernel", guest["kernel"], "-initrd", initrd, "-append", guest["cmdline"],
             "-nodefaults", "-serial", "stdio", "-display", "none",
             "-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=1"]
@@ -104,9 +104,10 @@ def boot(cmd, timeout_s, echo=None):
     return result
 
 
-def problems(run, guest, timeout_s, expect_fail=False):
+def problems(run, guest, timeout_s, expect_fail=False, cpus=1):
     """What is wrong with a run, as sentences; empty when it passed.
-    expect_fail: the initramfs carries a wrong answer (the negative test)."""
+    expect_fail: the initramfs carries a wrong answer (the negative test);
+    cpus: how many CPUs the guest's init must report online."""
     found = []
     if run.status is None:
         found.append(f"the VMM did not exit within {timeout_s:g} s; killed")
@@ -137,6 +138,11 @@ def problems(run, guest, timeout_s, expect_fail=False):
                          f"hash to {guest['checksum']}")
         elif not ok and not fail:
             found.append("no VESSEL-WORKLOAD-OK on the serial console")
+    online = re.search(r"^vessel: Linux \S+, (\d+) CPU\(s\)", run.output, re.M)
+    if online and int(online.group(1)) != cpus:
+        found.append(f"the guest reports {online.group(1)} CPU(s) online, expected {cpus}")
+    elif not online and START in run.marker_s:
+        found.append("the guest's init did not report its CPUs")
     expected_status = STATUS_FAIL if expect_fail else STATUS_OK
     if run.status is not None and run.status != expected_status:
         meaning = {0: "the guest reset: a panic, or init ended without writing the test-exit port",

@@ -33,6 +33,8 @@ def main():
                         help=f"run {linuxrun.QEMU} -accel tcg instead of vessel-vmm")
     parser.add_argument("--timeout", type=float, default=240, metavar="SECONDS",
                         help="kill the VMM after this long (default: %(default)s)")
+    parser.add_argument("--cpus", type=int, default=1,
+                        help="vCPUs; the guest must report that many (default: %(default)s)")
     parser.add_argument("--wrong-expected", action="store_true",
                         help="boot the initramfs with a wrong expected answer: passes when the "
                         "guest reports VESSEL-WORKLOAD-FAIL and exits with status 67")
@@ -53,13 +55,13 @@ def main():
             print(f"run-linux: error: {linuxrun.QEMU} not found: "
                   "sudo apt-get install qemu-system-x86", file=sys.stderr)
             return 1
-        cmd = linuxrun.qemu_command(guest, initrd)
+        cmd = linuxrun.qemu_command(guest, initrd, cpus=args.cpus)
     else:
         if not os.access(args.vmm, os.X_OK):
             print(f"run-linux: error: {args.vmm} is not an executable; build vessel-vmm "
                   "(ninja -C build) or pass --vmm", file=sys.stderr)
             return 1
-        cmd = linuxrun.vessel_command(args.vmm, guest, initrd, args.accel)
+        cmd = linuxrun.vessel_command(args.vmm, guest, initrd, args.accel, args.cpus)
 
     print(f"run-linux: {guest['kernel_package']} {guest['kernel_version']}, "
           f"{os.path.basename(initrd)}, {guest['memory_mib']} MiB, cmdline '{guest['cmdline']}'")
@@ -72,7 +74,7 @@ def main():
           f"to {linuxrun.END}: {seconds(linuxrun.END)}, to exit: {run.exit_s:.2f} s "
           f"(status {run.status if run.status is not None else 'none, killed'})")
 
-    found = linuxrun.problems(run, guest, args.timeout, expect_fail=args.wrong_expected)
+    found = linuxrun.problems(run, guest, args.timeout, expect_fail=args.wrong_expected, cpus=args.cpus)
     if found:
         print(linuxrun.describe_failure(run, found), flush=True)
         return 1

@@ -427,13 +427,14 @@ static __attribute__((noinline)) enum vcpu_exit exec_loop(struct tcg_cpu *cpu)
 	}
 	for (;;) {
 		const struct block *b;
+		bool shadowed = false;
 
 		/* One test for everything that is rare between two blocks. */
 		if (unlikely(cpu->shutdown | cpu->interrupt_shadow | cpu->halted | cpu->wait_for_sipi |
 			     __atomic_load_n(&cpu->interrupt_request, __ATOMIC_RELAXED) |
 			     ((cpu->eflags & FLAG_IF) &&
 			      atomic_load_explicit(cpu->lapic_intr_pending, memory_order_acquire)))) {
-			bool shadowed = cpu->interrupt_shadow;
+			shadowed = cpu->interrupt_shadow;
 
 			if (cpu->shutdown) {
 				cpu->shutdown = false;
@@ -455,7 +456,14 @@ static __attribute__((noinline)) enum vcpu_exit exec_loop(struct tcg_cpu *cpu)
 			single_step(cpu, b);
 			continue;
 		}
-		cpu->chain_budget = CHAIN_BUDGET;
+		/*
+		 * After STI (or MOV SS) the shadow held interrupts back for this
+		 * block: it runs alone, so the next boundary delivers them.  Direct
+		 * links and return prediction test only kicks (interrupt_request),
+		 * not an interrupt that was pending while IF was clear; chained on,
+		 * a short STI ... CLI window would pass without it.
+		 */
+		cpu->chain_budget = shadowed ? 1 : CHAIN_BUDGET;
 		run_block(cpu, b);
 	}
 }
