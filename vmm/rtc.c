@@ -59,6 +59,8 @@ struct rtc {
 	int64_t next_periodic_ns;	/* timer_now_ns() of the next periodic tick */
 	int64_t next_update_ns;		/* ... of the next update cycle's end */
 	bool irq_level;
+	/* When register C was last read: flags of disabled interrupts catch up then. */
+	int64_t c_read_us, c_read_ns;
 };
 
 static int64_t host_now_us(void)
@@ -213,7 +215,8 @@ static int64_t next_update_ns(const struct rtc *rtc)
 /*
  * Arms the timer for the next event an enabled interrupt needs: periodic
  * ticks while PIE is set, update cycles while UIE or AIE is (the clock
- * runs).  Flags of disabled interrupts are not kept up to date.
+ * runs).  The flags of disabled interrupts catch up when register C is
+ * read (catch_up_flags).
  */
 static void schedule(struct rtc *rtc)
 {
@@ -272,6 +275,28 @@ static void rtc_timer(void *opaque)
 	g_mutex_unlock(&rtc->lock);
 }
 
+/*
+ * The chip sets PF, UF and AF whether their interrupts are enabled or not.
+ * For disabled ones nothing runs in the background: when register C is
+ * read, a periodic tick or a new second since the last read sets PF or UF,
+ * and AF is set when the alarm matches the time of the read.
+ */
+static void catch_up_flags(struct rtc *rtc)
+{
+	int64_t us = rtc->now_us(), ns = timer_now_ns(), period = periodic_ns(rtc);
+
+	if (!(rtc->cmos[RTC_REG_B] & REG_B_SET) && us / G_USEC_PER_SEC != rtc->c_read_us / G_USEC_PER_SEC) {
+		rtc->cmos[RTC_REG_C] |= REG_C_UF;
+		latch_time(rtc);
+		if (alarm_matches(rtc))
+			rtc->cmos[RTC_REG_C] |= REG_C_AF;
+	}
+	if (period && ns - rtc->c_read_ns >= period)
+		rtc->cmos[RTC_REG_C] |= REG_C_PF;
+	rtc->c_read_us = us;
+	rtc->c_read_ns = ns;
+}
+
 void rtc_attach(struct rtc *rtc, struct irq_line irq, struct timer_service *timers)
 {
 	g_mutex_lock(&rtc->lock);
@@ -293,6 +318,8 @@ struct rtc *rtc_new(void)
 
 	g_mutex_init(&rtc->lock);
 	rtc->now_us = host_now_us;
+	rtc->c_read_us = host_now_us();
+	rtc->c_read_ns = timer_now_ns();
 	rtc_power_on(rtc);
 	return rtc;
 }
@@ -342,6 +369,7 @@ void rtc_set_clock(struct rtc *rtc, int64_t (*now_us)(void))
 {
 	g_mutex_lock(&rtc->lock);
 	rtc->now_us = now_us;
+	rtc->c_read_us = now_us();
 	g_mutex_unlock(&rtc->lock);
 }
 
@@ -389,6 +417,7 @@ static uint8_t rtc_read_data(struct rtc *rtc)
 		return (uint8_t)((rtc->cmos[RTC_REG_A] & ~REG_A_UIP) |
 				 (update_in_progress(rtc) ? REG_A_UIP : 0));
 	case RTC_REG_C:
+		catch_up_flags(rtc);
 		/* Reading acknowledges: the flags clear and IRQ 8 drops. */
 		value = rtc->cmos[RTC_REG_C];
 		rtc->cmos[RTC_REG_C] = 0;

@@ -136,8 +136,8 @@ static void test_interrupts(void)
 	n = rtc_wait_interrupts(CMOS_REG_B_PIE, 20, 2000);
 	printf("cmos: periodic: %u interrupts, register C %#x\n", n, last_reg_c);
 	test_assert(n >= 20, "only %u periodic interrupts in 2 s", n);
-	test_assert(last_reg_c == (CMOS_REG_C_IRQF | CMOS_REG_C_PF), "register C %#x, want IRQF|PF",
-		    last_reg_c);
+	test_assert((last_reg_c & (CMOS_REG_C_IRQF | CMOS_REG_C_PF)) == (CMOS_REG_C_IRQF | CMOS_REG_C_PF),
+		    "register C %#x, want IRQF|PF", last_reg_c);
 
 	n = rtc_wait_interrupts(CMOS_REG_B_UIE, 1, 2500);
 	printf("cmos: update-ended: %u interrupts, register C %#x\n", n, last_reg_c);

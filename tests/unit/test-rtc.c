@@ -244,13 +244,48 @@ static void test_status_registers(void)
 {
 	struct rtc *rtc = new_rtc(utc_us(2024, 1, 1, 0, 0, 0, 0));
 
-	/* C: no interrupt flags; reading clears; read-only. */
+	/* C: no interrupt flags (with the periodic rate off); reading clears; read-only. */
+	cmos_write(rtc, REG_A, 0x20);
+	cmos_read(rtc, REG_C);
 	g_assert_cmphex(cmos_read(rtc, REG_C), ==, 0);
 	cmos_write(rtc, REG_C, 0xf0);
 	g_assert_cmphex(cmos_read(rtc, REG_C), ==, 0);
 	/* D: VRT (the battery is fine); read-only. */
 	cmos_write(rtc, REG_D, 0x00);
 	g_assert_cmphex(cmos_read(rtc, REG_D), ==, 0x80);
+	rtc_free(rtc);
+}
+
+/* The flags of disabled interrupts, as a guest polling register C sees them. */
+static void test_flags_without_interrupts(void)
+{
+	struct rtc *rtc = new_rtc(utc_us(2024, 1, 1, 0, 0, 0, 100000));
+
+	cmos_write(rtc, REG_A, 0x20);			/* no periodic rate */
+	cmos_read(rtc, REG_C);
+	g_assert_cmphex(cmos_read(rtc, REG_C), ==, 0);
+	/* The next second: an update cycle ended (UF), no IRQF: UIE is off. */
+	fake_now_us += G_USEC_PER_SEC;
+	g_assert_cmphex(cmos_read(rtc, REG_C), ==, 0x10);
+	g_assert_cmphex(cmos_read(rtc, REG_C), ==, 0);
+	/* An alarm at 00:00:02 matches the next second: AF too. */
+	cmos_write(rtc, 0x01, 0x02);
+	cmos_write(rtc, 0x03, 0x00);
+	cmos_write(rtc, 0x05, 0x00);
+	fake_now_us += G_USEC_PER_SEC;
+	g_assert_cmphex(cmos_read(rtc, REG_C), ==, 0x30);
+	fake_now_us += G_USEC_PER_SEC;
+	g_assert_cmphex(cmos_read(rtc, REG_C), ==, 0x10);	/* 00:00:03: no alarm */
+	/* While SET holds the clock, no update cycles. */
+	cmos_write(rtc, REG_B, B_24H | B_SET);
+	fake_now_us += G_USEC_PER_SEC;
+	g_assert_cmphex(cmos_read(rtc, REG_C), ==, 0);
+	cmos_write(rtc, REG_B, B_24H);
+	/* 1024 Hz periodic rate: after 5 ms, PF (host time). */
+	cmos_write(rtc, REG_A, 0x26);
+	cmos_read(rtc, REG_C);
+	g_usleep(5000);
+	g_assert_cmphex(cmos_read(rtc, REG_C) & 0x40, ==, 0x40);
 	rtc_free(rtc);
 }
 
@@ -308,13 +343,13 @@ static void test_periodic_interrupt(void)
 	/* 8 ticks of 15.6 ms after 50 ms: at least 100 ms in all (and a loose upper bound). */
 	g_assert_cmpint(elapsed_us, >=, 50000 + 8 * 15625 - 15625);
 	g_assert_cmpint(elapsed_us, <, 5000000);
-	/* Off again: no more interrupts, and register C stays clear. */
+	/* Off again: no more interrupts; PF still comes (the chip sets it anyway), IRQF not. */
 	cmos_write(rtc, REG_B, B_24H);
 	cmos_read(rtc, REG_C);
 	g_atomic_int_set(&irq_rises, 0);
 	g_usleep(100000);
 	g_assert_cmpint(g_atomic_int_get(&irq_rises), ==, 0);
-	g_assert_cmphex(cmos_read(rtc, REG_C), ==, 0);
+	g_assert_cmphex(cmos_read(rtc, REG_C), ==, 0x40);
 	rtc_free(rtc);
 	timer_service_free(timers);
 }
@@ -325,7 +360,8 @@ static void test_update_and_alarm_interrupts(void)
 	struct rtc *rtc = new_rtc_with_irq(timers);
 	uint8_t c;
 
-	/* Update-ended only: once a second, with UF. */
+	/* Update-ended only: once a second, with UF (no periodic rate, so no PF). */
+	cmos_write(rtc, REG_A, 0x20);
 	cmos_write(rtc, REG_B, B_24H | 0x10);
 	g_assert_cmphex(wait_irq_and_ack(rtc, 2500), ==, 0x90);		/* IRQF | UF */
 	/* An alarm of "don't care" everywhere matches every second: AF too. */
@@ -438,6 +474,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/rtc/set-without-century", test_set_without_century);
 	g_test_add_func("/rtc/status-registers", test_status_registers);
 	g_test_add_func("/rtc/index-port", test_index_port);
+	g_test_add_func("/rtc/flags-without-interrupts", test_flags_without_interrupts);
 	g_test_add_func("/rtc/periodic-interrupt", test_periodic_interrupt);
 	g_test_add_func("/rtc/update-and-alarm-interrupts", test_update_and_alarm_interrupts);
 	g_test_add_func("/rtc/memory-fields", test_memory_fields);
