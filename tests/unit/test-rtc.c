@@ -337,8 +337,9 @@ static void test_periodic_interrupt(void)
 	g_usleep(50000);
 	g_assert_cmpint(g_atomic_int_get(&irq_rises), ==, 0);
 	cmos_write(rtc, REG_B, B_24H | 0x40);
+	/* IRQF | PF (UF may come too: the flags of disabled interrupts catch up on a read). */
 	for (int i = 0; i < 8; i++)
-		g_assert_cmphex(wait_irq_and_ack(rtc, 1000), ==, 0xc0);	/* IRQF | PF */
+		g_assert_cmphex(wait_irq_and_ack(rtc, 1000) & 0xe0, ==, 0xc0);
 	elapsed_us = g_get_monotonic_time() - start;
 	/* 8 ticks of 15.6 ms after 50 ms: at least 100 ms in all (and a loose upper bound). */
 	g_assert_cmpint(elapsed_us, >=, 50000 + 8 * 15625 - 15625);
@@ -349,7 +350,7 @@ static void test_periodic_interrupt(void)
 	g_atomic_int_set(&irq_rises, 0);
 	g_usleep(100000);
 	g_assert_cmpint(g_atomic_int_get(&irq_rises), ==, 0);
-	g_assert_cmphex(cmos_read(rtc, REG_C), ==, 0x40);
+	g_assert_cmphex(cmos_read(rtc, REG_C) & 0xc0, ==, 0x40);
 	rtc_free(rtc);
 	timer_service_free(timers);
 }
@@ -363,7 +364,7 @@ static void test_update_and_alarm_interrupts(void)
 	/* Update-ended only: once a second, with UF (no periodic rate, so no PF). */
 	cmos_write(rtc, REG_A, 0x20);
 	cmos_write(rtc, REG_B, B_24H | 0x10);
-	g_assert_cmphex(wait_irq_and_ack(rtc, 2500), ==, 0x90);		/* IRQF | UF */
+	g_assert_cmphex(wait_irq_and_ack(rtc, 2500) & 0xd0, ==, 0x90);	/* IRQF | UF */
 	/* An alarm of "don't care" everywhere matches every second: AF too. */
 	cmos_write(rtc, 0x01, 0xff);
 	cmos_write(rtc, 0x03, 0xff);
