@@ -35,7 +35,7 @@ struct walk {
 	bool writable, user, executable, dirty, global;
 };
 
-/* Physical memory access: RAM directly, anything else through the bus. */
+/* Physical memory read (page walks, the decoder): RAM directly, anything else through the bus. */
 uint64_t phys_read(struct tcg_cpu *cpu, uint64_t phys, unsigned int size)
 {
 	void *p = guest_memory_ptr(cpu->mem, phys, size);
@@ -47,18 +47,6 @@ uint64_t phys_read(struct tcg_cpu *cpu, uint64_t phys, unsigned int size)
 	return v;
 }
 
-void phys_write(struct tcg_cpu *cpu, uint64_t phys, unsigned int size, uint64_t value)
-{
-	void *p = guest_memory_ptr(cpu->mem, phys, size);
-
-	if (p) {
-		if (unlikely(cpu->code_pages[phys >> 12]))
-			code_page_written(cpu, phys);
-		store_host(p, size, value);
-		return;
-	}
-	bus_write(cpu->mmio, phys, size, value);
-}
 
 /* Sets bits in a paging-structure entry as the processor does: atomically. */
 static void pte_set_bits(struct tcg_cpu *cpu, uint64_t pte_phys, unsigned int size, uint64_t bits)
@@ -385,7 +373,8 @@ static uint64_t write_translate(struct tcg_cpu *cpu, uint64_t linear)
 	return translate_fill(cpu, linear, ACCESS_WRITE).phys;
 }
 
-static void write_phys_from_cpu(struct tcg_cpu *cpu, uint64_t phys, unsigned int size, uint64_t value)
+/* Physical memory write: RAM (invalidating decoded code), the local APIC, or the bus. */
+void phys_write(struct tcg_cpu *cpu, uint64_t phys, unsigned int size, uint64_t value)
 {
 	void *p = guest_memory_ptr(cpu->mem, phys, size);
 
@@ -416,11 +405,11 @@ void mem_write_slow(struct tcg_cpu *cpu, uint64_t linear, unsigned int size, uin
 		for (unsigned int i = 0; i < size; i++) {
 			uint64_t phys = i < first ? p1 + i : p2 + (i - first);
 
-			write_phys_from_cpu(cpu, phys, 1, value >> (8 * i));
+			phys_write(cpu, phys, 1, value >> (8 * i));
 		}
 		return;
 	}
-	write_phys_from_cpu(cpu, write_translate(cpu, linear), size, value);
+	phys_write(cpu, write_translate(cpu, linear), size, value);
 }
 
 void mem_check_write(struct tcg_cpu *cpu, uint64_t linear, unsigned int size)
