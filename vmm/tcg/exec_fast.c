@@ -7,43 +7,23 @@
  */
 #include "ops.h"
 
-#define DEFINE_ALU(opname, op_index, expr, cc_kind, writes)				\
-static int alu_##opname##_r32_r32(struct tcg_cpu *cpu, const struct insn *in)		\
+/* One form: destination register rm, source `src`, operands of type T. */
+#define DEFINE_ALU_FORM(name, T, size, src, expr, cc_kind, writes)			\
+static int name(struct tcg_cpu *cpu, const struct insn *in)				\
 {											\
-	uint32_t a = (uint32_t)cpu->regs[in->rm], b = (uint32_t)cpu->regs[in->reg];	\
-	uint32_t r = (uint32_t)(expr);							\
+	T a = (T)cpu->regs[in->rm], b = (T)(src);					\
+	T r = (T)(expr);								\
 	if (writes)									\
 		cpu->regs[in->rm] = r;							\
-	cpu->cc_op = cc_kind; cpu->cc_size = 4; cpu->cc_dst = r; cpu->cc_src = b;	\
-	return insn_done(cpu, in);							\
-}											\
-static int alu_##opname##_r64_r64(struct tcg_cpu *cpu, const struct insn *in)		\
-{											\
-	uint64_t a = cpu->regs[in->rm], b = cpu->regs[in->reg];				\
-	uint64_t r = (expr);								\
-	if (writes)									\
-		cpu->regs[in->rm] = r;							\
-	cpu->cc_op = cc_kind; cpu->cc_size = 8; cpu->cc_dst = r; cpu->cc_src = b;	\
-	return insn_done(cpu, in);							\
-}											\
-static int alu_##opname##_r32_imm(struct tcg_cpu *cpu, const struct insn *in)		\
-{											\
-	uint32_t a = (uint32_t)cpu->regs[in->rm], b = (uint32_t)in->imm;		\
-	uint32_t r = (uint32_t)(expr);							\
-	if (writes)									\
-		cpu->regs[in->rm] = r;							\
-	cpu->cc_op = cc_kind; cpu->cc_size = 4; cpu->cc_dst = r; cpu->cc_src = b;	\
-	return insn_done(cpu, in);							\
-}											\
-static int alu_##opname##_r64_imm(struct tcg_cpu *cpu, const struct insn *in)		\
-{											\
-	uint64_t a = cpu->regs[in->rm], b = in->imm;					\
-	uint64_t r = (expr);								\
-	if (writes)									\
-		cpu->regs[in->rm] = r;							\
-	cpu->cc_op = cc_kind; cpu->cc_size = 8; cpu->cc_dst = r; cpu->cc_src = b;	\
+	cpu->cc_op = cc_kind; cpu->cc_size = size; cpu->cc_dst = r; cpu->cc_src = b;	\
 	return insn_done(cpu, in);							\
 }
+
+#define DEFINE_ALU(opname, op_index, expr, cc_kind, writes)					\
+DEFINE_ALU_FORM(alu_##opname##_r32_r32, uint32_t, 4, cpu->regs[in->reg], expr, cc_kind, writes)	\
+DEFINE_ALU_FORM(alu_##opname##_r64_r64, uint64_t, 8, cpu->regs[in->reg], expr, cc_kind, writes)	\
+DEFINE_ALU_FORM(alu_##opname##_r32_imm, uint32_t, 4, in->imm, expr, cc_kind, writes)		\
+DEFINE_ALU_FORM(alu_##opname##_r64_imm, uint64_t, 8, in->imm, expr, cc_kind, writes)
 
 DEFINE_ALU(add, 0, a + b, CC_ADD, 1)
 DEFINE_ALU(or, 1, a | b, CC_LOGIC, 1)

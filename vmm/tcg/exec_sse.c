@@ -709,34 +709,30 @@ static __m128i shuffle4(__m128i v, unsigned int first, unsigned int size, unsign
 	return _mm_loadu_si128((const __m128i *)(const void *)out);
 }
 
-static int op_pshufd(struct tcg_cpu *cpu, const struct insn *in)
+/* PSHUFD, PSHUFHW, PSHUFLW: four elements of `size` bytes from byte `first` of the source. */
+static int pshuf(struct tcg_cpu *cpu, const struct insn *in, unsigned int first, unsigned int size)
 {
 	__m128i s;
 
 	fpu_check_sse(cpu);
 	s = xmm_source(cpu, in);
-	xmm_set(cpu, in->reg, shuffle4(s, 0, 4, (unsigned int)in->imm));
+	xmm_set(cpu, in->reg, shuffle4(s, first, size, (unsigned int)in->imm));
 	return insn_done(cpu, in);
+}
+
+static int op_pshufd(struct tcg_cpu *cpu, const struct insn *in)
+{
+	return pshuf(cpu, in, 0, 4);
 }
 
 static int op_pshufhw(struct tcg_cpu *cpu, const struct insn *in)
 {
-	__m128i s;
-
-	fpu_check_sse(cpu);
-	s = xmm_source(cpu, in);
-	xmm_set(cpu, in->reg, shuffle4(s, 8, 2, (unsigned int)in->imm));
-	return insn_done(cpu, in);
+	return pshuf(cpu, in, 8, 2);
 }
 
 static int op_pshuflw(struct tcg_cpu *cpu, const struct insn *in)
 {
-	__m128i s;
-
-	fpu_check_sse(cpu);
-	s = xmm_source(cpu, in);
-	xmm_set(cpu, in->reg, shuffle4(s, 0, 2, (unsigned int)in->imm));
-	return insn_done(cpu, in);
+	return pshuf(cpu, in, 0, 2);
 }
 
 static int op_shufps(struct tcg_cpu *cpu, const struct insn *in)
