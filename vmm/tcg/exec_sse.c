@@ -935,52 +935,49 @@ static int op_mova_store(struct tcg_cpu *cpu, const struct insn *in)
 	return insn_done(cpu, in);
 }
 
-/* MOVSS/MOVSD loads: register to register moves the low element, memory zero-extends. */
-static int op_movss_load(struct tcg_cpu *cpu, const struct insn *in)
+/* MOVSS/MOVSD loads (size 4, 8): register to register moves the low element, memory zero-extends. */
+static int scalar_load(struct tcg_cpu *cpu, const struct insn *in, unsigned int size)
 {
 	fpu_check_sse(cpu);
-	if (in->flags & INSN_MEM) {
-		xmm_set(cpu, in->reg, _mm_cvtsi32_si128((int)load_mem(cpu, in, 4)));
-	} else {
-		memcpy(cpu->fpu.xmm[in->reg], cpu->fpu.xmm[in->rm], 4);
-	}
+	if (in->flags & INSN_MEM)
+		xmm_set(cpu, in->reg, _mm_cvtsi64_si128((long long)load_mem(cpu, in, size)));
+	else
+		memcpy(cpu->fpu.xmm[in->reg], cpu->fpu.xmm[in->rm], size);
 	return insn_done(cpu, in);
+}
+
+/* ... and stores: the low element to memory or to the low element of xmm rm. */
+static int scalar_store(struct tcg_cpu *cpu, const struct insn *in, unsigned int size)
+{
+	uint64_t v = 0;
+
+	fpu_check_sse(cpu);
+	memcpy(&v, cpu->fpu.xmm[in->reg], size);
+	if (in->flags & INSN_MEM)
+		store_mem(cpu, in, size, v);
+	else
+		memcpy(cpu->fpu.xmm[in->rm], &v, size);
+	return insn_done(cpu, in);
+}
+
+static int op_movss_load(struct tcg_cpu *cpu, const struct insn *in)
+{
+	return scalar_load(cpu, in, 4);
 }
 
 static int op_movsd_load(struct tcg_cpu *cpu, const struct insn *in)
 {
-	fpu_check_sse(cpu);
-	if (in->flags & INSN_MEM)
-		xmm_set(cpu, in->reg, _mm_cvtsi64_si128((long long)load_mem(cpu, in, 8)));
-	else
-		memcpy(cpu->fpu.xmm[in->reg], cpu->fpu.xmm[in->rm], 8);
-	return insn_done(cpu, in);
+	return scalar_load(cpu, in, 8);
 }
 
 static int op_movss_store(struct tcg_cpu *cpu, const struct insn *in)
 {
-	uint32_t v;
-
-	fpu_check_sse(cpu);
-	memcpy(&v, cpu->fpu.xmm[in->reg], 4);
-	if (in->flags & INSN_MEM)
-		store_mem(cpu, in, 4, v);
-	else
-		memcpy(cpu->fpu.xmm[in->rm], &v, 4);
-	return insn_done(cpu, in);
+	return scalar_store(cpu, in, 4);
 }
 
 static int op_movsd_store(struct tcg_cpu *cpu, const struct insn *in)
 {
-	uint64_t v;
-
-	fpu_check_sse(cpu);
-	memcpy(&v, cpu->fpu.xmm[in->reg], 8);
-	if (in->flags & INSN_MEM)
-		store_mem(cpu, in, 8, v);
-	else
-		memcpy(cpu->fpu.xmm[in->rm], &v, 8);
-	return insn_done(cpu, in);
+	return scalar_store(cpu, in, 8);
 }
 
 /* MOVLPS/MOVLPD xmm, m64 and MOVHPS/MOVHPD xmm, m64: one half from memory. */
