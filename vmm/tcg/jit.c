@@ -1463,6 +1463,15 @@ enum flag_use {
 	FLAG_USE_INCDEC,	/* register INC/DEC: all but CF, which comes from the host's flags */
 };
 
+/*
+ * LEA is inline (transparent) when its address computes; a RIP-relative
+ * one depends on the RIP offset where it is compiled, so it is not counted on.
+ */
+static enum flag_use lea_flag_use(const struct jit *j, const struct insn *in)
+{
+	return in->base != EA_BASE_RIP && mem_ok(j, in) ? FLAG_USE_NONE : FLAG_USE_OTHER;
+}
+
 static enum flag_use flag_use(const struct jit *j, const struct insn *in)
 {
 	struct fast_form f;
@@ -1476,7 +1485,7 @@ static enum flag_use flag_use(const struct jit *j, const struct insn *in)
 		case FAST_MOV_RI:
 			return FLAG_USE_NONE;
 		case FAST_LEA:
-			return mem_ok(j, in) ? FLAG_USE_NONE : FLAG_USE_OTHER;
+			return lea_flag_use(j, in);
 		case FAST_ALU_RR:
 		case FAST_ALU_RI:
 			return FLAG_USE_WRITE;
@@ -1487,7 +1496,7 @@ static enum flag_use flag_use(const struct jit *j, const struct insn *in)
 		}
 	}
 	if (in->fn == op_lea)
-		return mem_ok(j, in) ? FLAG_USE_NONE : FLAG_USE_OTHER;
+		return lea_flag_use(j, in);
 	if (in->flags & INSN_MEM)
 		return FLAG_USE_OTHER;
 	if (in->fn == op_mov_rm_reg || in->fn == op_mov_reg_rm || in->fn == op_mov_rm_imm ||
@@ -1510,31 +1519,30 @@ static enum flag_use flag_use(const struct jit *j, const struct insn *in)
 	return FLAG_USE_OTHER;
 }
 
-/* Whether the flags instruction i writes are dead (see enum flag_use). */
-static bool flags_dead_after(const struct jit *j, const struct block *b, unsigned int i)
+/* Writers after which the host's flags are the guest's (what a later INC/DEC reads). */
+static bool leaves_host_flags(const struct insn *in, enum flag_use use)
 {
-	const struct insn *in = &b->insns[i];
-	enum flag_use use = flag_use(j, in);
-	/* Writers after which the host's flags are the guest's (what a later INC/DEC reads). */
-	bool host = use == FLAG_USE_INCDEC ||
-		    (use == FLAG_USE_WRITE && in->fn != op_imul_reg_rm && in->fn != op_imul_reg_rm_imm &&
-		     (in->fn != op_shift || ((unsigned int)in->imm & (in->size == 8 ? 0x3f : 0x1f)) == 1));
-
-	if (use != FLAG_USE_WRITE && use != FLAG_USE_INCDEC)
+	if (use == FLAG_USE_INCDEC)
+		return true;
+	if (in->fn == op_imul_reg_rm || in->fn == op_imul_reg_rm_imm)
 		return false;
-	for (unsigned int k = i + 1; k < b->n_insns; k++) {
-		switch (flag_use(j, &b->insns[k])) {
-		case FLAG_USE_NONE:
-			continue;
-		case FLAG_USE_WRITE:
-			return true;
-		case FLAG_USE_INCDEC:
-			return host;
-		case FLAG_USE_OTHER:
-			return false;
-		}
+	return in->fn != op_shift || ((unsigned int)in->imm & (in->size == 8 ? 0x3f : 0x1f)) == 1;
+}
+
+/* dead[i]: the flags instruction i writes are overwritten unseen (see enum flag_use); one backward pass. */
+static void find_dead_flags(const struct jit *j, const struct block *b, bool *dead)
+{
+	enum flag_use next = FLAG_USE_OTHER;	/* past the block's end the flags are seen */
+
+	for (unsigned int i = b->n_insns; i-- > 0;) {
+		const struct insn *in = &b->insns[i];
+		enum flag_use use = flag_use(j, in);
+
+		dead[i] = (use == FLAG_USE_WRITE || use == FLAG_USE_INCDEC) &&
+			  (next == FLAG_USE_WRITE || (next == FLAG_USE_INCDEC && leaves_host_flags(in, use)));
+		if (use != FLAG_USE_NONE)
+			next = use;
 	}
-	return false;
 }
 
 /* A CALL's struct ret_link, in the code buffer after the block's code. */
@@ -1561,6 +1569,7 @@ void jit_compile(struct tcg_cpu *cpu, struct block *b, uint64_t linear)
 	struct jit *j = cpu->jit_scratch;
 	uint8_t *start = cpu->jit_code + cpu->jit_used;
 	unsigned int n = b->n_insns;
+	bool dead[BLOCK_MAX_INSNS];
 	uint8_t *exit;
 
 	*j = (struct jit){
@@ -1578,13 +1587,14 @@ void jit_compile(struct tcg_cpu *cpu, struct block *b, uint64_t linear)
 		log_warning("software CPU: JIT entry layout mismatch; interpreting");
 		return;
 	}
+	find_dead_flags(j, b, dead);
 	for (unsigned int i = 0; i < n; i++) {
 		const struct insn *in = &b->insns[i];
 		bool last = i == n - 1;
 
 		if (last && emit_block_end(j, in))
 			goto tail;
-		j->flags_dead = !last && flags_dead_after(j, b, i);
+		j->flags_dead = dead[i];
 		if (emit_inline(j, in)) {
 			if (last) {
 				int32_t delta = j->rip_delta;
