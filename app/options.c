@@ -2,6 +2,7 @@
 #include "options.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,11 +14,12 @@ void vmm_options_init(struct vmm_options *options)
 {
 	memset(options, 0, sizeof(*options));
 	machine_config_init(&options->machine);
-	options->display_none = true;
+	options->display = VMM_DISPLAY_NONE;
 }
 
 void vmm_options_clear(struct vmm_options *options)
 {
+	g_free(options->name);
 	machine_config_clear(&options->machine);
 }
 
@@ -150,12 +152,50 @@ static gboolean on_display(const char *option, const char *value, gpointer data,
 	struct vmm_options *options = data;
 
 	if (!strcmp(value, "none")) {
-		options->display_none = true;
+		options->display = VMM_DISPLAY_NONE;
 		return TRUE;
 	}
-	if (!strcmp(value, "sdl"))
-		return invalid(error, "--display sdl: the SDL window is not available in this version yet; use --display none");
-	return invalid(error, "--display: unknown display '%s' (this version supports: none)", value);
+	if (!strcmp(value, "sdl")) {
+		options->display = VMM_DISPLAY_SDL;
+		return TRUE;
+	}
+	return invalid(error, "--display: unknown display '%s' (choose none or sdl)", value);
+}
+
+bool vmm_options_parse_resolution(const char *value, struct machine_config *config, GError **error)
+{
+	unsigned int width, height;
+	int end = 0;
+
+	if (sscanf(value, "%ux%u%n", &width, &height, &end) != 2 || value[end] || !g_ascii_isdigit(value[0])) {
+		return invalid(error, "--resolution: '%s' is not WIDTHxHEIGHT, e.g. 1280x800", value);
+	}
+	/* 32 bpp in 16 MiB of video memory, with the limits of the dispi registers. */
+	if (width < 320 || height < 200 || width > 8192 || height > 8192 ||
+	    (uint64_t)width * height * 4 > (16u << 20))
+		return invalid(error, "--resolution: %ux%u is out of range (from 320x200 up to 16 MiB at 32 bits per pixel, e.g. 2560x1600)",
+			       width, height);
+	config->display_width = width;
+	config->display_height = height;
+	return true;
+}
+
+static gboolean on_name(const char *option, const char *value, gpointer data, GError **error)
+{
+	struct vmm_options *options = data;
+
+	if (!*value || !g_utf8_validate(value, -1, NULL))
+		return invalid(error, "--name: give a non-empty name in UTF-8");
+	g_free(options->name);
+	options->name = g_strdup(value);
+	return TRUE;
+}
+
+static gboolean on_resolution(const char *option, const char *value, gpointer data, GError **error)
+{
+	struct vmm_options *options = data;
+
+	return vmm_options_parse_resolution(value, &options->machine, error);
 }
 
 static gboolean on_fw_cfg(const char *option, const char *value, gpointer data, GError **error)
@@ -241,7 +281,11 @@ static const GOptionEntry entries[] = {
 	  "(default: vessel-vmm unpacks a Linux bzImage's kernel first, which is faster)", NULL },
 	{ "serial", 0, 0, CALLBACK(on_serial),
 	  "Where COM1 goes: stdio (default), none, or file:PATH", "BACKEND" },
-	{ "display", 0, 0, CALLBACK(on_display), "Guest display: none (default)", "TYPE" },
+	{ "display", 0, 0, CALLBACK(on_display),
+	  "Show the guest screen: sdl (a window) or none (default; the control socket's screendump still works)", "TYPE" },
+	{ "name", 0, 0, CALLBACK(on_name), "Name of the machine, shown in the window title (default: Vessel)", "NAME" },
+	{ "resolution", 0, 0, CALLBACK(on_resolution),
+	  "Screen size the firmware sets up for the kernel (default: 1024x768)", "WxH" },
 	{ "control", 0, 0, CALLBACK(on_control),
 	  "Create a QMP-style control socket at PATH (mode 0600)", "PATH" },
 	{ "no-reboot", 0, G_OPTION_FLAG_NO_ARG, CALLBACK(on_no_reboot),

@@ -7,12 +7,18 @@
 
 #include "machine.h"
 
+enum vmm_display {
+	VMM_DISPLAY_NONE,	/* no window; the screen is still there for screendump */
+	VMM_DISPLAY_SDL,	/* an SDL2 window */
+};
+
 /* What the vessel-vmm command line asks for (docs/vessel-vmm.md). */
 struct vmm_options {
 	struct machine_config machine;
 	bool verbose;
 	bool version;
-	bool display_none;
+	enum vmm_display display;
+	char *name;		/* --name: for the window title */
 };
 
 void vmm_options_init(struct vmm_options *options);
@@ -29,5 +35,6 @@ bool vmm_options_parse(struct vmm_options *options, int argc, char **argv, GErro
 bool vmm_options_parse_accel(const char *value, enum accel_choice *accel, GError **error);
 bool vmm_options_parse_serial(const char *value, struct machine_config *config, GError **error);
 bool vmm_options_parse_fw_cfg(const char *value, struct machine_config *config, GError **error);
+bool vmm_options_parse_resolution(const char *value, struct machine_config *config, GError **error);
 
 #endif

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * vessel-vmm: one virtual machine per process.  The main thread runs the
- * machine's lifecycle; an I/O thread runs a GLib main context for the control
- * socket, the serial console's stdin and signals; each vCPU has a thread.
+ * machine's lifecycle, or, with --display sdl, the window (SDL wants the
+ * main thread) while a "machine" thread runs the lifecycle; an I/O thread
+ * runs a GLib main context for the control socket, the serial console's
+ * stdin and signals; each vCPU has a thread.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +20,7 @@
 #include "machine.h"
 #include "machine_control.h"
 #include "options.h"
+#include "sdl.h"
 
 struct io_thread {
 	GMainContext *context;
@@ -95,6 +98,75 @@ static int open_serial_output(const struct machine_config *config, GError **erro
 	}
 }
 
+/* --display sdl: the machine runs on its own thread, the window on the main one. */
+struct machine_thread {
+	struct machine *machine;
+	struct sdl_window *window;
+	GError *error;
+	int status;
+};
+
+static gpointer machine_thread_main(gpointer data)
+{
+	struct machine_thread *mt = data;
+
+	mt->status = machine_run(mt->machine, &mt->error);
+	/* The machine is gone (powered off, quit, failed): so is its window. */
+	sdl_window_quit(mt->window);
+	return NULL;
+}
+
+/*
+ * Closing the window: with ACPI a guest could be asked to power down; this
+ * machine has no ACPI yet, so it is switched off, and the log says so.
+ */
+static void window_close_requested(void *opaque)
+{
+	struct machine_thread *mt = opaque;
+
+	log_info("window closed: switching the machine off (the guest cannot be asked to shut down: no ACPI yet)");
+	machine_request_shutdown(mt->machine, 0, "host-ui", false);
+}
+
+static const char *window_machine_state(void *opaque)
+{
+	struct machine_thread *mt = opaque;
+
+	switch (machine_get_status(mt->machine)) {
+	case MACHINE_STATUS_RUNNING: return "running";
+	case MACHINE_STATUS_PAUSED: return "paused";
+	case MACHINE_STATUS_SHUTDOWN: break;
+	}
+	return "shutting down";
+}
+
+/* Runs the machine behind a window until either ends. Returns the exit status. */
+static int run_with_window(struct machine *machine, const struct vmm_options *options,
+			   GError **error)
+{
+	struct machine_thread mt = { .machine = machine, .status = -1 };
+	struct sdl_window_config config = {
+		.machine_name = options->name ? options->name : "Vessel",
+		.request_close = window_close_requested,
+		.get_state = window_machine_state,
+		.opaque = &mt,
+	};
+	GThread *thread;
+
+	mt.window = sdl_window_new(machine_display(machine), machine_input(machine), &config, error);
+	if (!mt.window)
+		return -1;
+	thread = g_thread_new("machine", machine_thread_main, &mt);
+	sdl_window_run(mt.window);
+	/* The loop also ends on a fatal window error: the machine must stop too. */
+	machine_request_shutdown(machine, 0, "host-ui", false);
+	g_thread_join(thread);
+	sdl_window_free(mt.window);
+	if (mt.error)
+		g_propagate_error(error, mt.error);
+	return mt.status;
+}
+
 static int fail(GError *error)
 {
 	log_error("%s", error->message);
@@ -154,7 +226,10 @@ int main(int argc, char **argv)
 	watch_signals(machine, io.context, signal_watches);
 	io.thread = g_thread_new("io", io_thread_main, &io);
 
-	status = machine_run(machine, &error);
+	if (options.display == VMM_DISPLAY_SDL)
+		status = run_with_window(machine, &options, &error);
+	else
+		status = machine_run(machine, &error);
 
 	/* Let the last reply and the SHUTDOWN event reach control clients. */
 	if (server)

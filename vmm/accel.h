@@ -4,6 +4,7 @@
 
 #include <glib.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "x86_state.h"
 
@@ -63,6 +64,20 @@ struct accel_ops {
 
 	/* From any thread: drive an interrupt line (GSI) to a level. */
 	void (*set_irq)(void *vm, unsigned int gsi, bool level);
+
+	/*
+	 * Device memory `index` of env->mem (video memory) was mapped, moved or
+	 * unmapped: guest accesses must follow.  Any thread.  vm_create maps
+	 * what is mapped at the time.
+	 */
+	void (*device_ram_changed)(void *vm, unsigned int index);
+	/*
+	 * Sets a bit in bitmap (bit i of bitmap[i / 64] for the i-th 4 KiB
+	 * page) for each page of device memory `index` the guest wrote since
+	 * the previous call, and starts tracking afresh.  Returns false when
+	 * writes cannot be tracked (the caller must assume every page changed).
+	 */
+	bool (*device_ram_dirty)(void *vm, unsigned int index, uint64_t *bitmap);
 };
 
 extern const struct accel_ops kvm_accel_ops;

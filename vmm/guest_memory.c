@@ -122,24 +122,107 @@ bool guest_memory_init(struct guest_memory *mem, uint64_t ram_size_bytes, GError
 
 void guest_memory_destroy(struct guest_memory *mem)
 {
+	for (unsigned int i = 0; i < mem->nr_device_ram; i++)
+		munmap(mem->device_ram[i].host, mem->device_ram[i].size_bytes);
 	if (mem->mapping)
 		munmap(mem->mapping, mem->ram_size_bytes);
 	memset(mem, 0, sizeof(*mem));
 }
 
+int guest_memory_add_device_ram(struct guest_memory *mem, const char *name, uint64_t size_bytes,
+				GError **error)
+{
+	struct guest_memory_device_ram *d;
+	void *host;
+
+	if (mem->nr_device_ram >= GUEST_MEMORY_MAX_DEVICE_RAM || !size_bytes || (size_bytes & 0xfff)) {
+		g_set_error(error, VESSEL_ERROR, VESSEL_ERROR_INVALID_ARGUMENT,
+			    "cannot add %s: too many device memories or a bad size", name);
+		return -1;
+	}
+	host = mmap(NULL, size_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		    -1, 0);
+	if (host == MAP_FAILED) {
+		int err = errno;
+
+		g_set_error(error, VESSEL_ERROR, VESSEL_ERROR_NO_MEMORY,
+			    "cannot allocate %" G_GUINT64_FORMAT " MiB for %s: %s", size_bytes >> 20, name,
+			    g_strerror(err));
+		return -1;
+	}
+	d = &mem->device_ram[mem->nr_device_ram];
+	*d = (struct guest_memory_device_ram){
+		.name = name, .host = host, .size_bytes = size_bytes,
+		.guest_phys_addr = GUEST_MEMORY_UNMAPPED,
+	};
+	return (int)mem->nr_device_ram++;
+}
+
+static bool overlaps(uint64_t a, uint64_t a_size, uint64_t b, uint64_t b_size)
+{
+	return a < b + b_size && b < a + a_size;
+}
+
+bool guest_memory_map_device_ram(struct guest_memory *mem, unsigned int index, uint64_t guest_phys_addr)
+{
+	struct guest_memory_device_ram *d = &mem->device_ram[index];
+	bool ok = true;
+
+	g_assert(index < mem->nr_device_ram);
+	if (guest_phys_addr != GUEST_MEMORY_UNMAPPED) {
+		/* Below 4 GiB, page aligned, over neither RAM nor other device memory. */
+		if ((guest_phys_addr & 0xfff) || guest_phys_addr >= LAYOUT_4GIB ||
+		    d->size_bytes > LAYOUT_4GIB - guest_phys_addr)
+			ok = false;
+		for (unsigned int i = 0; ok && i < mem->nr_regions; i++)
+			if (overlaps(guest_phys_addr, d->size_bytes, mem->regions[i].guest_phys_addr,
+				     mem->regions[i].size_bytes))
+				ok = false;
+		for (unsigned int i = 0; ok && i < mem->nr_device_ram; i++) {
+			uint64_t other = guest_memory_device_ram_addr(mem, i);
+
+			if (i != index && other != GUEST_MEMORY_UNMAPPED &&
+			    overlaps(guest_phys_addr, d->size_bytes, other, mem->device_ram[i].size_bytes))
+				ok = false;
+		}
+	}
+	__atomic_store_n(&d->guest_phys_addr, ok ? guest_phys_addr : GUEST_MEMORY_UNMAPPED,
+			 __ATOMIC_RELEASE);
+	return ok;
+}
+
+uint64_t guest_memory_device_ram_addr(const struct guest_memory *mem, unsigned int index)
+{
+	return __atomic_load_n(&mem->device_ram[index].guest_phys_addr, __ATOMIC_ACQUIRE);
+}
+
+/* Offset of [addr, +len) inside [base, +size), or false; written so no sum overflows. */
+static inline bool range_inside(uint64_t addr, uint64_t len, uint64_t base, uint64_t size,
+				uint64_t *offset)
+{
+	if (addr < base)
+		return false;
+	*offset = addr - base;
+	return *offset < size && len <= size - *offset;
+}
+
 void *guest_memory_ptr(const struct guest_memory *mem, uint64_t guest_phys_addr, uint64_t len)
 {
+	uint64_t offset;
+
 	for (unsigned int i = 0; i < mem->nr_regions; i++) {
 		const struct guest_memory_region *r = &mem->regions[i];
-		uint64_t offset;
 
-		if (guest_phys_addr < r->guest_phys_addr)
-			continue;
-		offset = guest_phys_addr - r->guest_phys_addr;
-		/* Written so that no sum can overflow. */
-		if (offset >= r->size_bytes || len > r->size_bytes - offset)
-			continue;
-		return r->host + offset;
+		if (range_inside(guest_phys_addr, len, r->guest_phys_addr, r->size_bytes, &offset))
+			return r->host + offset;
+	}
+	for (unsigned int i = 0; i < mem->nr_device_ram; i++) {
+		const struct guest_memory_device_ram *d = &mem->device_ram[i];
+		uint64_t base = guest_memory_device_ram_addr(mem, i);
+
+		if (base != GUEST_MEMORY_UNMAPPED &&
+		    range_inside(guest_phys_addr, len, base, d->size_bytes, &offset))
+			return d->host + offset;
 	}
 	return NULL;
 }

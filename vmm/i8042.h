@@ -13,9 +13,22 @@
  * (or writing the output port with bit 0 clear) resets the machine, which
  * is how Linux and most PC software reboot.
  *
- * The keyboard and mouse behind it are separate devices (issue 4 adds them);
- * until one is attached, bytes written for a device get no answer, as with
- * nothing plugged into the port.
+ * The keyboard and mouse behind it are separate devices (ps2_keyboard.c,
+ * ps2_mouse.c); until one is attached, bytes written for a device get no
+ * answer, as with nothing plugged into the port.
+ *
+ * With the command byte's XLATE bit set (the power-on default, which Linux
+ * keeps), bytes from the keyboard are translated from scan code set 2 to set
+ * 1 on their way to the guest, as the 8042 does.  While the command byte
+ * disables a port (bits 4/5, commands AD/A7), bytes that port's device sends
+ * wait in the controller's queue and reach the guest once the port is
+ * enabled again: a real device holds them in its own buffer while the
+ * controller inhibits its clock line.
+ *
+ * Locking: the controller never calls a device while holding a lock, so a
+ * device may call i8042_*_send with its own lock held; device callbacks run
+ * on the vCPU thread that accessed the ports.  i8042_reset() empties the
+ * queue without calling devices: reset the devices behind it too.
  */
 #define I8042_DATA_PORT		0x60
 #define I8042_COMMAND_PORT	0x64
@@ -28,6 +41,12 @@ struct i8042;
 struct ps2_device_ops {
 	/* A byte the guest sent to the device; it answers with i8042_*_send. */
 	void (*receive)(void *opaque, uint8_t byte);
+	/*
+	 * Optional: the guest has read every byte this device sent (or the
+	 * controller dropped them).  A mouse sends its next packet then, so
+	 * motion coalesces instead of filling the queue.
+	 */
+	void (*drained)(void *opaque);
 };
 
 struct i8042 *i8042_new(struct irq_line kbd_irq, struct irq_line aux_irq,

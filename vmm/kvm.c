@@ -32,7 +32,12 @@ struct kvm_vm {
 	int run_size;
 	bool tsc_deadline;
 	struct kvm_cpuid2 *supported_cpuid;
+	GMutex device_ram_lock;		/* slots of device memory, their dirty logs */
+	uint64_t device_ram_slot_addr[GUEST_MEMORY_MAX_DEVICE_RAM];	/* or UNMAPPED */
 };
+
+/* Memory slots: RAM regions first, then device memory. */
+#define KVM_DEVICE_RAM_SLOT(index) (GUEST_MEMORY_MAX_REGIONS + (index))
 
 struct kvm_vcpu {
 	struct kvm_vm *vm;
@@ -206,7 +211,63 @@ static void kvm_vm_destroy(void *opaque)
 	if (vm->kvm_fd >= 0)
 		close(vm->kvm_fd);
 	g_free(vm->supported_cpuid);
+	g_mutex_clear(&vm->device_ram_lock);
 	g_free(vm);
+}
+
+/*
+ * Moves the slot of device memory `index` to where env->mem says it is now.
+ * Video memory logs dirty pages, so the display repaints only what changed.
+ */
+static bool kvm_map_device_ram(struct kvm_vm *vm, unsigned int index, GError **error)
+{
+	const struct guest_memory_device_ram *d = &vm->env.mem->device_ram[index];
+	uint64_t addr = guest_memory_device_ram_addr(vm->env.mem, index);
+	struct kvm_userspace_memory_region region = { .slot = KVM_DEVICE_RAM_SLOT(index) };
+	bool ok = true;
+
+	g_mutex_lock(&vm->device_ram_lock);
+	if (addr != vm->device_ram_slot_addr[index]) {
+		/* A slot cannot move: delete it (size 0), then create it anew. */
+		if (vm->device_ram_slot_addr[index] != GUEST_MEMORY_UNMAPPED)
+			ok = vm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region, "unmap video memory", error);
+		vm->device_ram_slot_addr[index] = GUEST_MEMORY_UNMAPPED;
+		if (ok && addr != GUEST_MEMORY_UNMAPPED) {
+			region.flags = KVM_MEM_LOG_DIRTY_PAGES;
+			region.guest_phys_addr = addr;
+			region.memory_size = d->size_bytes;
+			region.userspace_addr = (uintptr_t)d->host;
+			ok = vm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region, "map video memory", error);
+			if (ok)
+				vm->device_ram_slot_addr[index] = addr;
+		}
+	}
+	g_mutex_unlock(&vm->device_ram_lock);
+	return ok;
+}
+
+static void kvm_device_ram_changed(void *opaque, unsigned int index)
+{
+	GError *error = NULL;
+
+	if (!kvm_map_device_ram(opaque, index, &error)) {
+		log_warning("%s", error->message);
+		g_error_free(error);
+	}
+}
+
+static bool kvm_device_ram_dirty(void *opaque, unsigned int index, uint64_t *bitmap)
+{
+	struct kvm_vm *vm = opaque;
+	struct kvm_dirty_log log = { .slot = KVM_DEVICE_RAM_SLOT(index), .dirty_bitmap = bitmap };
+	bool ok = true;
+
+	g_mutex_lock(&vm->device_ram_lock);
+	/* Not mapped: the guest cannot have written it. */
+	if (vm->device_ram_slot_addr[index] != GUEST_MEMORY_UNMAPPED)
+		ok = ioctl(vm->vm_fd, KVM_GET_DIRTY_LOG, &log) == 0;
+	g_mutex_unlock(&vm->device_ram_lock);
+	return ok;
 }
 
 static void *kvm_vm_create(const struct accel_env *env, GError **error)
@@ -219,6 +280,9 @@ static void *kvm_vm_create(const struct accel_env *env, GError **error)
 
 	vm->env = *env;
 	vm->vm_fd = -1;
+	g_mutex_init(&vm->device_ram_lock);
+	for (unsigned int i = 0; i < GUEST_MEMORY_MAX_DEVICE_RAM; i++)
+		vm->device_ram_slot_addr[i] = GUEST_MEMORY_UNMAPPED;
 	if (!open_kvm(&vm->kvm_fd, error))
 		goto fail_no_fd;
 	if (!check_capabilities(vm->kvm_fd, error))
@@ -277,6 +341,9 @@ static void *kvm_vm_create(const struct accel_env *env, GError **error)
 		if (!vm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region, "map guest memory", error))
 			goto fail;
 	}
+	for (unsigned int i = 0; i < mem->nr_device_ram; i++)
+		if (!kvm_map_device_ram(vm, i, error))
+			goto fail;
 	install_kick_handler();
 	return vm;
 
@@ -673,4 +740,6 @@ const struct accel_ops kvm_accel_ops = {
 	.vcpu_run = kvm_vcpu_run,
 	.vcpu_kick = kvm_vcpu_kick,
 	.set_irq = kvm_set_irq,
+	.device_ram_changed = kvm_device_ram_changed,
+	.device_ram_dirty = kvm_device_ram_dirty,
 };

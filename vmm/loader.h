@@ -35,6 +35,16 @@ struct boot_config {
 	 * enters the uncompressed kernel directly (docs/boot.md).
 	 */
 	bool guest_decompress;
+	/*
+	 * The linear framebuffer firmware set up (size_bytes 0: none).  Linux
+	 * finds it in boot_params.screen_info, so its simpledrm/simplefb shows
+	 * the console from the first line.  XRGB8888 only.
+	 */
+	struct boot_framebuffer {
+		uint64_t base;
+		uint32_t width, height, stride_bytes;
+		uint64_t size_bytes;		/* all of video memory */
+	} framebuffer;
 };
 
 struct boot_entry {

@@ -456,10 +456,49 @@ static bool linux_place_initrd(const struct guest_memory *mem, const struct linu
 	return false;
 }
 
+/* include/uapi/linux/screen_info.h: the fields a VESA linear framebuffer fills. */
+#define SCREEN_INFO_ISVGA	0x0f
+#define SCREEN_INFO_LFB_WIDTH	0x12
+#define SCREEN_INFO_LFB_HEIGHT	0x14
+#define SCREEN_INFO_LFB_DEPTH	0x16
+#define SCREEN_INFO_LFB_BASE	0x18
+#define SCREEN_INFO_LFB_SIZE	0x1c	/* in 64 KiB units for VIDEO_TYPE_VLFB */
+#define SCREEN_INFO_LINELENGTH	0x24
+#define SCREEN_INFO_RED_SIZE	0x26	/* then red_pos, green size/pos, blue, rsvd */
+#define SCREEN_INFO_CAPABILITIES 0x36
+#define SCREEN_INFO_EXT_LFB_BASE 0x3a
+#define VIDEO_TYPE_VLFB		0x23
+#define VIDEO_CAPABILITY_64BIT_BASE 0x2
+
+static void put_le(uint8_t *p, uint64_t value, unsigned int bytes)
+{
+	for (unsigned int i = 0; i < bytes; i++)
+		p[i] = (uint8_t)(value >> (8 * i));
+}
+
+/* A 32-bpp x8r8g8b8 linear framebuffer, as sysfb_simplefb matches it. */
+static void linux_write_screen_info(uint8_t *si, const struct boot_framebuffer *fb)
+{
+	static const uint8_t channels[8] = { 8, 16, 8, 8, 8, 0, 0, 0 };	/* size, pos: R G B X */
+
+	si[SCREEN_INFO_ISVGA] = VIDEO_TYPE_VLFB;
+	put_le(si + SCREEN_INFO_LFB_WIDTH, fb->width, 2);
+	put_le(si + SCREEN_INFO_LFB_HEIGHT, fb->height, 2);
+	put_le(si + SCREEN_INFO_LFB_DEPTH, 32, 2);
+	put_le(si + SCREEN_INFO_LFB_BASE, (uint32_t)fb->base, 4);
+	put_le(si + SCREEN_INFO_LFB_SIZE, fb->size_bytes >> 16, 4);
+	put_le(si + SCREEN_INFO_LINELENGTH, fb->stride_bytes, 2);
+	memcpy(si + SCREEN_INFO_RED_SIZE, channels, sizeof(channels));
+	if (fb->base >> 32) {
+		put_le(si + SCREEN_INFO_CAPABILITIES, VIDEO_CAPABILITY_64BIT_BASE, 4);
+		put_le(si + SCREEN_INFO_EXT_LFB_BASE, fb->base >> 32, 4);
+	}
+}
+
 /* boot.rst "64-bit Boot Protocol" and zero-page.rst. */
 static bool linux_write_boot_params(const struct guest_memory *mem, const struct linux_image *img,
 				    const uint8_t *image, uint64_t initrd_addr, uint64_t initrd_size,
-				    GError **error)
+				    const struct boot_framebuffer *fb, GError **error)
 {
 	g_autofree struct linux_boot_params *bp = g_new0(struct linux_boot_params, 1);
 	struct e820_entry e820[E820_MAX_ENTRIES];
@@ -493,6 +532,8 @@ static bool linux_write_boot_params(const struct guest_memory *mem, const struct
 	bp->hdr.hardware_subarch = LINUX_SUBARCH_PC;
 	bp->hdr.hardware_subarch_data = 0;
 
+	if (fb->size_bytes)
+		linux_write_screen_info(bp->screen_info, fb);
 	bp->e820_entries = (uint8_t)nr_e820;
 	for (unsigned int i = 0; i < nr_e820; i++) {
 		bp->e820_table[i].addr = e820[i].addr;
@@ -577,7 +618,7 @@ bool loader_linux_load(const struct guest_memory *mem, const struct boot_config 
 					   initrd_size, "the initrd", error)) ||
 	    !loader_write_guest(mem, LAYOUT_CMDLINE_ADDR, cmdline, strlen(cmdline) + 1,
 				"the kernel command line", error) ||
-	    !linux_write_boot_params(mem, &img, image, initrd_addr, initrd_size, error) ||
+	    !linux_write_boot_params(mem, &img, image, initrd_addr, initrd_size, &config->framebuffer, error) ||
 	    !linux_write_page_tables(mem, error))
 		goto out;
 

@@ -3,11 +3,15 @@
 
 #include <string.h>
 
+#include "bochs_display.h"
 #include "debug_exit.h"
 #include "e820.h"
 #include "error.h"
 #include "fw_cfg.h"
 #include "i8042.h"
+#include "input.h"
+#include "ps2_keyboard.h"
+#include "ps2_mouse.h"
 #include "layout.h"
 #include "log.h"
 #include "mptable.h"
@@ -34,6 +38,11 @@ struct machine {
 	struct timer_service *timers;	/* for devices (the RTC) on either accelerator */
 	struct i8042 *i8042;
 	struct pci_bus *pci;
+	struct display *display;
+	struct input *input;
+	struct ps2_keyboard *keyboard;
+	struct ps2_mouse *mouse;
+	struct bochs_display *bochs_display;
 	struct fw_cfg *fw_cfg;
 	struct debug_exit debug_exit;
 	struct boot_config boot_config;
@@ -66,6 +75,8 @@ void machine_config_init(struct machine_config *config)
 	config->accel = ACCEL_CHOICE_AUTO;
 	config->ram_size_bytes = 512ULL << 20;
 	config->nr_cpus = 1;
+	config->display_width = MACHINE_DEFAULT_DISPLAY_WIDTH;
+	config->display_height = MACHINE_DEFAULT_DISPLAY_HEIGHT;
 	config->serial = SERIAL_BACKEND_STDIO;
 	config->fw_cfg_files = g_ptr_array_new();
 }
@@ -95,6 +106,16 @@ void machine_config_clear(struct machine_config *config)
 const struct guest_memory *machine_memory(struct machine *m)
 {
 	return &m->mem;
+}
+
+struct display *machine_display(struct machine *m)
+{
+	return m->display;
+}
+
+struct input *machine_input(struct machine *m)
+{
+	return m->input;
 }
 
 const char *machine_accel_name(struct machine *m)
@@ -146,6 +167,35 @@ static void guest_requested_reset(void *opaque)
 {
 	machine_request_reset(opaque, "guest-reset", true);
 }
+
+/* Video memory follows its BAR; the accelerator maps it and logs its writes. */
+static void vram_moved(void *opaque, unsigned int index)
+{
+	struct machine *m = opaque;
+
+	g_rw_lock_reader_lock(&m->vm_lock);
+	/* Without a VM (between a reset's teardown and the next boot) vm_create maps it. */
+	if (m->vm)
+		m->accel->device_ram_changed(m->vm, index);
+	g_rw_lock_reader_unlock(&m->vm_lock);
+}
+
+static bool vram_dirty(void *opaque, unsigned int index, uint64_t *bitmap)
+{
+	struct machine *m = opaque;
+	bool ok = true;
+
+	g_rw_lock_reader_lock(&m->vm_lock);
+	if (m->vm)
+		ok = m->accel->device_ram_dirty(m->vm, index, bitmap);
+	g_rw_lock_reader_unlock(&m->vm_lock);
+	return ok;
+}
+
+static const struct bochs_display_host_ops vram_host_ops = {
+	.vram_moved = vram_moved,
+	.vram_dirty = vram_dirty,
+};
 
 static void guest_requested_exit(void *opaque, int status)
 {
@@ -324,6 +374,29 @@ static gpointer vcpu_thread(gpointer data)
 	return NULL;
 }
 
+/*
+ * What firmware does before it starts a kernel: PCI addresses, and the
+ * framebuffer in a linear mode the kernel is told about.
+ */
+static bool firmware_setup(struct machine *m, GError **error)
+{
+	struct boot_framebuffer *fb = &m->boot_config.framebuffer;
+	uint64_t lfb_addr;
+
+	pci_bus_assign_resources(m->pci);
+	if (!bochs_display_set_boot_mode(m->bochs_display, m->config->display_width,
+					 m->config->display_height, &lfb_addr, error))
+		return false;
+	*fb = (struct boot_framebuffer){
+		.base = lfb_addr,
+		.width = m->config->display_width,
+		.height = m->config->display_height,
+		.stride_bytes = m->config->display_width * 4,
+		.size_bytes = BOCHS_DISPLAY_DEFAULT_VRAM,
+	};
+	return true;
+}
+
 static bool load_boot_image(struct machine *m, GError **error)
 {
 	if (!loader_load(&m->mem, &m->boot_config, &m->boot_entry, error))
@@ -386,7 +459,10 @@ static void reset_devices(struct machine *m)
 	serial_reset(m->serial);
 	rtc_reset(m->rtc);
 	i8042_reset(m->i8042);
+	ps2_keyboard_reset(m->keyboard);
+	ps2_mouse_reset(m->mouse);
 	pci_bus_reset(m->pci);
+	bochs_display_reset(m->bochs_display);
 	fw_cfg_reset(m->fw_cfg);
 }
 
@@ -449,6 +525,8 @@ int machine_run(struct machine *m, GError **error)
 		}
 		emit_event(m, "RESET", reason_data(reset_by_guest, reset_reason));
 		reset_devices(m);
+		if (!firmware_setup(m, error))
+			return -1;
 	}
 }
 
@@ -464,7 +542,15 @@ static bool register_devices(struct machine *m, int serial_out_fd, GError **erro
 			      m->nr_cpus);
 	m->i8042 = i8042_new(irq_line_for(m, I8042_KBD_GSI), irq_line_for(m, I8042_AUX_GSI),
 			     guest_requested_reset, m);
+	m->input = input_new();
+	m->keyboard = ps2_keyboard_new(m->i8042, m->input, m->timers);
+	m->mouse = ps2_mouse_new(m->i8042, m->input);
 	m->pci = pci_bus_new(&m->pio, &m->mmio, guest_requested_reset, m);
+	m->display = display_new();
+	m->bochs_display = bochs_display_new(&m->mem, m->display, BOCHS_DISPLAY_DEFAULT_VRAM,
+					     &vram_host_ops, m, error);
+	if (!m->bochs_display)
+		return false;
 	m->fw_cfg = fw_cfg_new(&m->mem);
 	m->debug_exit = (struct debug_exit){ .request_exit = guest_requested_exit, .opaque = m };
 
@@ -474,7 +560,9 @@ static bool register_devices(struct machine *m, int serial_out_fd, GError **erro
 	       bus_register(pio, I8042_COMMAND_PORT, 1, &i8042_command_ops, m->i8042, "i8042 command", error) &&
 	       bus_register(pio, PCI_CONFIG_PORT, PCI_CONFIG_PORT_COUNT, &pci_config_ops, m->pci, "PCI configuration", error) &&
 	       bus_register(pio, FW_CFG_PORT_SELECTOR, FW_CFG_PORT_COUNT, &fw_cfg_bus_ops, m->fw_cfg, "fw_cfg", error) &&
-	       bus_register(pio, DEBUG_EXIT_PORT, DEBUG_EXIT_PORT_COUNT, &debug_exit_ops, &m->debug_exit, "test exit", error);
+	       bus_register(pio, DEBUG_EXIT_PORT, DEBUG_EXIT_PORT_COUNT, &debug_exit_ops, &m->debug_exit, "test exit", error) &&
+	       bus_register(pio, BOCHS_DISPLAY_PORT, BOCHS_DISPLAY_PORT_COUNT, &bochs_display_port_ops, m->bochs_display, "bochs-display", error) &&
+	       pci_bus_add_device(m->pci, bochs_display_pci_device(m->bochs_display), 2, error);
 }
 
 static bool fill_fw_cfg(struct machine *m, GError **error)
@@ -570,7 +658,8 @@ struct machine *machine_new(const struct machine_config *config, int serial_out_
 	m->accel_env = (struct accel_env){
 		.mem = &m->mem, .pio = &m->pio, .mmio = &m->mmio, .nr_cpus = m->nr_cpus,
 	};
-	if (!register_devices(m, serial_out_fd, error) || !fill_fw_cfg(m, error))
+	if (!register_devices(m, serial_out_fd, error) || !fill_fw_cfg(m, error) ||
+	    !firmware_setup(m, error))
 		goto fail;
 	/* Load before anything starts, so a bad kernel fails fast and clearly. */
 	if (!load_boot_image(m, error))
@@ -594,13 +683,19 @@ void machine_free(struct machine *m)
 		return;
 	/* The RTC's timer raises interrupts on the VM: stop it first. */
 	rtc_free(m->rtc);
+	/* Typematic repeat runs on the timer service too. */
+	ps2_keyboard_free(m->keyboard);
 	if (m->timers)
 		timer_service_free(m->timers);
 	if (m->vm && m->accel)
 		m->accel->vm_destroy(m->vm);
 	serial_free(m->serial);
+	ps2_mouse_free(m->mouse);
+	input_free(m->input);
 	i8042_free(m->i8042);
 	pci_bus_free(m->pci);
+	bochs_display_free(m->bochs_display);
+	display_free(m->display);
 	fw_cfg_free(m->fw_cfg);
 	bus_destroy(&m->pio);
 	bus_destroy(&m->mmio);

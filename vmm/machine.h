@@ -10,6 +10,8 @@
 #include "accel.h"
 #include "bus.h"
 #include "guest_memory.h"
+#include "display.h"
+#include "input.h"
 #include "loader.h"
 
 /*
@@ -54,7 +56,12 @@ struct machine_config {
 	char *control_path;		/* NULL: no control socket */
 	bool no_reboot;
 	GPtrArray *fw_cfg_files;	/* struct fw_cfg_user_file * */
+	/* The mode firmware sets on the framebuffer before the kernel starts. */
+	unsigned int display_width, display_height;
 };
+
+#define MACHINE_DEFAULT_DISPLAY_WIDTH	1024
+#define MACHINE_DEFAULT_DISPLAY_HEIGHT	768
 
 void machine_config_init(struct machine_config *config);
 void machine_config_clear(struct machine_config *config);
@@ -99,6 +106,10 @@ enum machine_status machine_get_status(struct machine *machine);
 size_t machine_serial_input(struct machine *machine, const uint8_t *data, size_t len);
 
 const struct guest_memory *machine_memory(struct machine *machine);
+/* The guest's screen (the framebuffer device publishes to it). */
+struct display *machine_display(struct machine *machine);
+/* Host keyboard and mouse events for the guest's PS/2 devices. */
+struct input *machine_input(struct machine *machine);
 const char *machine_accel_name(struct machine *machine);
 
 #endif

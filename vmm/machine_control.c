@@ -81,7 +81,33 @@ static JsonNode *cmd_pmemsave(JsonObject *args, void *opaque, GError **error)
 	return NULL;
 }
 
+/* QEMU's screendump: {"filename": PATH, "format": "png"} (PNG is all we write). */
+static JsonNode *cmd_screendump(JsonObject *args, void *opaque, GError **error)
+{
+	struct machine *m = opaque;
+	const char *filename = json_object_get_string_member(args, "filename");
+	const char *format = json_object_get_string_member_with_default(args, "format", "png");
+	GError *local = NULL;
+
+	if (g_strcmp0(format, "png") != 0) {
+		g_set_error(error, CONTROL_ERROR, CONTROL_ERROR_GENERIC,
+			    "screendump: format '%s' is not supported; use \"png\"", format);
+		return NULL;
+	}
+	if (!display_screendump(machine_display(m), filename, &local)) {
+		g_set_error(error, CONTROL_ERROR, CONTROL_ERROR_GENERIC, "screendump: %s", local->message);
+		g_error_free(local);
+	}
+	return NULL;
+}
+
 static const struct control_arg no_args[] = { { NULL } };
+
+static const struct control_arg screendump_args[] = {
+	{ "filename", CONTROL_ARG_STRING, false },
+	{ "format", CONTROL_ARG_STRING, true },
+	{ NULL },
+};
 
 static const struct control_arg pmemsave_args[] = {
 	{ "val", CONTROL_ARG_INT, false },
@@ -104,5 +130,6 @@ void machine_control_register(struct control_server *server, struct machine *mac
 	control_server_add_command(server, "system_powerdown", no_args, cmd_system_powerdown, machine);
 	control_server_add_command(server, "quit", no_args, cmd_quit, machine);
 	control_server_add_command(server, "pmemsave", pmemsave_args, cmd_pmemsave, machine);
+	control_server_add_command(server, "screendump", screendump_args, cmd_screendump, machine);
 	machine_set_event_handler(machine, forward_event, server);
 }

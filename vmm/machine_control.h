@@ -7,7 +7,8 @@
 
 /*
  * The machine's control-socket commands (docs/control-protocol.md):
- * query-status, stop, cont, system_reset, system_powerdown, quit, pmemsave.
+ * query-status, stop, cont, system_reset, system_powerdown, quit, pmemsave,
+ * screendump.
  * Machine events (STOP, RESUME, RESET, SHUTDOWN) are forwarded to the
  * server's clients.
  */

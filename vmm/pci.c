@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "layout.h"
 #include "log.h"
 
 #define CONFIG_ADDRESS_ENABLE	0x80000000u
@@ -277,6 +278,57 @@ bool pci_bus_add_device(struct pci_bus *bus, struct pci_device *dev, unsigned in
 	}
 	g_mutex_unlock(&bus->lock);
 	return ok;
+}
+
+/*
+ * What PC firmware does before it boots an OS: every BAR gets an address
+ * (memory from the start of the PCI hole, largest first so each stays
+ * naturally aligned without gaps; I/O from 0xc000) and decoding is enabled.
+ * Guests may move them later; Linux keeps what it finds.
+ */
+#define FIRMWARE_IO_START 0xc000
+
+void pci_bus_assign_resources(struct pci_bus *bus)
+{
+	uint64_t mem_next = LAYOUT_PCI_MMIO_START, io_next = FIRMWARE_IO_START;
+
+	g_mutex_lock(&bus->lock);
+	for (int shift = 40; shift >= 2; shift--) {
+		for (unsigned int slot = 1; slot < PCI_SLOTS; slot++) {
+			struct pci_device *dev = bus->slots[slot];
+
+			for (unsigned int i = 0; dev && i < PCI_NUM_BARS; i++) {
+				struct pci_bar *bar = &dev->bars[i];
+				uint64_t *next = bar->type == PCI_BAR_IO ? &io_next : &mem_next;
+				uint64_t addr;
+
+				if (bar->type == PCI_BAR_UNUSED || bar->size != 1ULL << shift)
+					continue;
+				addr = (*next + bar->size - 1) & ~(bar->size - 1);
+				if (bar->type == PCI_BAR_IO ? addr + bar->size > 0x10000 :
+				    addr + bar->size - 1 > LAYOUT_PCI_MMIO_END) {
+					log_warning("PCI %s BAR%u (%" G_GUINT64_FORMAT " bytes) does not fit; left unassigned",
+						    dev->name, i, bar->size);
+					continue;
+				}
+				*next = addr + bar->size;
+				device_config_write(dev, PCI_BAR0 + 4 * i, (uint32_t)addr, 4);
+				if (bar->type == PCI_BAR_MEM64)
+					device_config_write(dev, PCI_BAR0 + 4 * (i + 1), (uint32_t)(addr >> 32), 4);
+			}
+		}
+	}
+	for (unsigned int slot = 1; slot < PCI_SLOTS; slot++) {
+		struct pci_device *dev = bus->slots[slot];
+		uint16_t command = 0;
+
+		for (unsigned int i = 0; dev && i < PCI_NUM_BARS; i++)
+			if (dev->bars[i].type != PCI_BAR_UNUSED)
+				command |= dev->bars[i].type == PCI_BAR_IO ? PCI_COMMAND_IO : PCI_COMMAND_MEMORY;
+		if (command)
+			device_config_write(dev, PCI_COMMAND, command, 2);
+	}
+	g_mutex_unlock(&bus->lock);
 }
 
 /* Access inside one device's space; offsets are 0..255 and size-aligned. */

@@ -95,6 +95,8 @@ struct pci_bus *pci_bus_new(struct bus *pio, struct bus *mmio,
 void pci_bus_free(struct pci_bus *bus);
 /* Every device back to power-on: command 0, BARs 0 and unmapped. */
 void pci_bus_reset(struct pci_bus *bus);
+/* Firmware's job: addresses for every BAR, decoding on (see pci.c). */
+void pci_bus_assign_resources(struct pci_bus *bus);
 /* Puts dev in `slot` (1..31; 0 is the host bridge). */
 bool pci_bus_add_device(struct pci_bus *bus, struct pci_device *dev, unsigned int slot,
 			GError **error);

@@ -11,7 +11,7 @@ class Options(VmmTestCase):
         result = run("--help")
         self.assertEqual(result.returncode, 0, result.stderr)
         for option in ("--accel", "--memory", "--cpus", "--kernel", "--initrd", "--cmdline",
-                       "--serial", "--display", "--control", "--no-reboot", "--fw-cfg",
+                       "--serial", "--display", "--resolution", "--control", "--no-reboot", "--fw-cfg",
                        "Exit status"):
             self.assertIn(option, result.stdout)
 
@@ -36,7 +36,8 @@ class Options(VmmTestCase):
             (("--cpus", "two"), ["--cpus", "'two'"]),
             (("--serial", "tcp:1234"), ["--serial", "stdio, none or file:PATH"]),
             (("--serial", "file:"), ["--serial"]),
-            (("--display", "sdl"), ["not available in this version yet"]),
+            (("--resolution", "big"), ["--resolution", "WIDTHxHEIGHT"]),
+            (("--resolution", "9000x9000"), ["--resolution", "out of range"]),
             (("--display", "vnc"), ["--display", "'vnc'"]),
             (("--fw-cfg", "opt/x"), ["--fw-cfg", "name=NAME"]),
             (("--fw-cfg", "name=opt/x,blob=1"), ["file=PATH or string=TEXT"]),

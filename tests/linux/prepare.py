@@ -246,6 +246,8 @@ def initramfs_entries(busybox, applets, conf, expected):
         init = f.read()
     with open(os.path.join(HERE, "workload.sh"), "rb") as f:
         workload = f.read()
+    with open(os.path.join(HERE, "fbtest.sh"), "rb") as f:
+        fbtest = f.read()
     entries = [directory(d) for d in ("bin", "dev", "proc", "sys", "tmp", "vessel")]
     # The kernel opens /dev/console for init's stdin/out/err before devtmpfs
     # is mounted, so the node must be in the archive (char 5:1).
@@ -255,6 +257,7 @@ def initramfs_entries(busybox, applets, conf, expected):
                 for applet in applets if applet != "busybox"]
     entries.append(regular("init", init, 0o755))
     entries.append(regular("vessel/workload.sh", workload))
+    entries.append(regular("vessel/fbtest.sh", fbtest))
     entries.append(regular("vessel/workload.conf", conf.encode()))
     entries.append(regular("vessel/expected", expected.encode()))
     return entries
@@ -312,7 +315,7 @@ def prepare_initramfs(cache_dir, busybox_path=BUSYBOX):
     busybox = check_busybox(busybox_path)
     conf = "".join(f"{key}={value}\n" for key, value in WORKLOAD.items())
     key = hashlib.sha256(busybox + conf.encode())
-    for name in ("init", "workload.sh", os.path.basename(__file__)):
+    for name in ("init", "workload.sh", "fbtest.sh", os.path.basename(__file__)):
         with open(os.path.join(HERE, name), "rb") as f:
             key.update(f.read())
     directory = os.path.join(cache_dir, "initramfs", key.hexdigest()[:16])

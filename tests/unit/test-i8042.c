@@ -301,7 +301,7 @@ static void test_irq_follows_ccb(struct fixture *f, gconstpointer data)
 	command(f, 0x60);
 	data_write(f, 0x45);
 	g_assert_true(f->kbd_irq.level);
-	g_assert_cmphex(data_read(f), ==, 0x1c);
+	g_assert_cmphex(data_read(f), ==, 0x1e);	/* translated: XLATE is on */
 	g_assert_false(f->kbd_irq.level);
 
 	/* Mouse bytes use IRQ 12 and CCB bit 1. */
@@ -315,8 +315,16 @@ static void test_irq_follows_ccb(struct fixture *f, gconstpointer data)
 	assert_empty(f);
 }
 
+/* The bytes as the keyboard sends them (the CCB's power-on value but XLATE). */
+static void no_translation(struct fixture *f)
+{
+	command(f, 0x60);
+	data_write(f, 0x07);
+}
+
 static void test_queue_order(struct fixture *f, gconstpointer data)
 {
+	no_translation(f);
 	/* Bytes come out in the order the devices sent them, each with its IRQ. */
 	i8042_keyboard_send(f->c, 0x01);
 	i8042_aux_send(f->c, 0x02);
@@ -357,6 +365,7 @@ static void test_edge_per_byte(struct fixture *f, gconstpointer data)
 	 * reads one byte per interrupt: every byte must bring a new rising edge,
 	 * also when it was already queued behind the one just read.
 	 */
+	no_translation(f);
 	i8042_keyboard_send(f->c, 0xe0);
 	i8042_keyboard_send(f->c, 0x48);
 	i8042_keyboard_send(f->c, 0xe0);
@@ -405,6 +414,174 @@ static void test_reset(struct fixture *f, gconstpointer data)
 	assert_empty(f);
 }
 
+static void test_translation(struct fixture *f, gconstpointer data)
+{
+	/*
+	 * XLATE (CCB bit 6, on at power-on): set 2 from the keyboard reaches
+	 * the guest as set 1; F0 is swallowed and sets bit 7 of the next byte.
+	 */
+	static const uint8_t set2[] = { 0x1c, 0xf0, 0x1c, 0xe0, 0x14, 0xe0, 0xf0, 0x14, 0xfa, 0x83 };
+	static const uint8_t set1[] = { 0x1e, 0x9e, 0xe0, 0x1d, 0xe0, 0x9d, 0xfa, 0x41 };
+
+	for (unsigned int i = 0; i < sizeof(set2); i++)
+		i8042_keyboard_send(f->c, set2[i]);
+	for (unsigned int i = 0; i < sizeof(set1); i++)
+		g_assert_cmphex(read_response(f), ==, set1[i]);
+	assert_empty(f);
+
+	/* Mouse bytes are never translated. */
+	i8042_aux_send(f->c, 0x1c);
+	g_assert_cmphex(read_response(f), ==, 0x1c);
+
+	/* Translation off: the bytes as sent. */
+	command(f, 0x60);
+	data_write(f, 0x07);
+	for (unsigned int i = 0; i < sizeof(set2); i++)
+		i8042_keyboard_send(f->c, set2[i]);
+	for (unsigned int i = 0; i < sizeof(set2); i++)
+		g_assert_cmphex(read_response(f), ==, set2[i]);
+	assert_empty(f);
+
+	/* Controller answers and D2 loopback bytes are not keyboard bytes: not translated. */
+	command(f, 0x60);
+	data_write(f, 0x47);
+	command(f, 0xd2);
+	data_write(f, 0x1c);
+	g_assert_cmphex(read_response(f), ==, 0x1c);
+}
+
+static void test_port_disable_holds(struct fixture *f, gconstpointer data)
+{
+	command(f, 0x60);
+	data_write(f, 0x03);	/* interrupts on, no translation */
+
+	/* AD: the keyboard's bytes wait in the controller... */
+	command(f, 0xad);
+	i8042_keyboard_send(f->c, 0x1c);
+	i8042_keyboard_send(f->c, 0x32);
+	g_assert_cmphex(status(f) & ST_OBF, ==, 0);
+	g_assert_false(f->kbd_irq.level);
+	/* ...while the controller's own answers and the mouse's bytes pass. */
+	i8042_aux_send(f->c, 0x08);
+	command(f, 0x20);
+	g_assert_cmphex(status(f) & ST_AUX, ==, ST_AUX);
+	g_assert_true(f->aux_irq.level);
+	g_assert_cmphex(data_read(f), ==, 0x08);
+	g_assert_cmphex(read_response(f), ==, 0x13);
+	assert_empty(f);
+	/* AE lets them through, in order. */
+	command(f, 0xae);
+	g_assert_true(f->kbd_irq.level);
+	g_assert_cmphex(read_response(f), ==, 0x1c);
+	g_assert_cmphex(read_response(f), ==, 0x32);
+	assert_empty(f);
+
+	/* The same for the mouse with A7/A8, and through the command byte. */
+	command(f, 0xa7);
+	i8042_aux_send(f->c, 0x09);
+	g_assert_cmphex(status(f) & ST_OBF, ==, 0);
+	command(f, 0x60);
+	data_write(f, 0x03);
+	g_assert_true(f->aux_irq.level);
+	g_assert_cmphex(data_read(f), ==, 0x09);
+	assert_empty(f);
+}
+
+struct drain_device {
+	struct fake_device dev;
+	unsigned int drained;
+};
+
+static void counting_drained(void *opaque)
+{
+	((struct drain_device *)opaque)->drained++;
+}
+
+static const struct ps2_device_ops draining_mouse_ops = {
+	.receive = fake_mouse_receive,
+	.drained = counting_drained,
+};
+
+static void test_drained(struct fixture *f, gconstpointer data)
+{
+	struct drain_device mouse = { { f->c, true, g_byte_array_new() }, 0 };
+
+	i8042_attach_aux(f->c, &draining_mouse_ops, &mouse);
+	i8042_aux_send(f->c, 0x08);
+	i8042_aux_send(f->c, 0x01);
+	i8042_keyboard_send(f->c, 0x1c);
+	i8042_aux_send(f->c, 0x02);
+	data_read(f);
+	data_read(f);
+	data_read(f);
+	g_assert_cmpuint(mouse.drained, ==, 0);
+	/* The device hears once the guest has read its last byte. */
+	data_read(f);
+	g_assert_cmpuint(mouse.drained, ==, 1);
+	assert_empty(f);
+	/* Not again for other reads. */
+	i8042_keyboard_send(f->c, 0x1c);
+	data_read(f);
+	g_assert_cmpuint(mouse.drained, ==, 1);
+	g_byte_array_unref(mouse.dev.received);
+}
+
+#define SENDER_ROUNDS	200
+#define SENDER_BURST	40
+
+struct sender {
+	struct i8042 *c;
+	gint round_read;	/* rounds the reader has finished */
+};
+
+static gpointer sender_run(gpointer data)
+{
+	struct sender *s = data;
+
+	for (int round = 0; round < SENDER_ROUNDS; round++) {
+		while (g_atomic_int_get(&s->round_read) < round)
+			g_thread_yield();
+		for (int i = 0; i < SENDER_BURST; i++)
+			i8042_keyboard_send(s->c, (uint8_t)i);
+	}
+	return NULL;
+}
+
+static void count_edges(void *opaque, unsigned int gsi, bool level)
+{
+	if (level)
+		g_atomic_int_inc((gint *)opaque);
+}
+
+static void test_other_thread(struct fixture *f, gconstpointer data)
+{
+	/*
+	 * Keys come from the window's thread while a vCPU reads the port: no
+	 * byte is lost, reordered or read twice, and every byte raises IRQ 1.
+	 */
+	gint edges = 0;
+	struct i8042 *c = i8042_new((struct irq_line){ count_edges, &edges, I8042_KBD_GSI },
+				    (struct irq_line){ 0 }, NULL, NULL);
+	struct sender s = { c, 0 };
+	GThread *thread;
+
+	i8042_command_ops.write(c, 0, 0x60, 1);
+	i8042_data_ops.write(c, 0, 0x01, 1);
+	thread = g_thread_new("keys", sender_run, &s);
+	for (int round = 0; round < SENDER_ROUNDS; round++) {
+		for (int i = 0; i < SENDER_BURST; i++) {
+			while (!(i8042_command_ops.read(c, 0, 1) & ST_OBF))
+				g_thread_yield();
+			g_assert_cmpuint(i8042_data_ops.read(c, 0, 1), ==, i);
+		}
+		g_atomic_int_set(&s.round_read, round + 1);
+	}
+	g_thread_join(thread);
+	g_assert_cmphex(i8042_command_ops.read(c, 0, 1) & ST_OBF, ==, 0);
+	g_assert_cmpint(g_atomic_int_get(&edges), ==, SENDER_ROUNDS * SENDER_BURST);
+	i8042_free(c);
+}
+
 #define ADD(path, fn) g_test_add(path, struct fixture, NULL, fixture_setup, fn, fixture_teardown)
 
 int main(int argc, char **argv)
@@ -420,5 +597,9 @@ int main(int argc, char **argv)
 	ADD("/i8042/queue-order", test_queue_order);
 	ADD("/i8042/edge-per-byte", test_edge_per_byte);
 	ADD("/i8042/reset", test_reset);
+	ADD("/i8042/translation", test_translation);
+	ADD("/i8042/port-disable-holds", test_port_disable_holds);
+	ADD("/i8042/drained", test_drained);
+	ADD("/i8042/other-thread", test_other_thread);
 	return g_test_run();
 }

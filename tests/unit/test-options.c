@@ -56,7 +56,7 @@ static void test_defaults(void)
 	g_assert_null(o.machine.control_path);
 	g_assert_false(o.machine.no_reboot);
 	g_assert_cmpuint(o.machine.fw_cfg_files->len, ==, 0);
-	g_assert_true(o.display_none);
+	g_assert_cmpint(o.display, ==, VMM_DISPLAY_NONE);
 	g_assert_false(o.verbose);
 	g_assert_false(o.version);
 	vmm_options_clear(&o);
@@ -195,12 +195,34 @@ static void test_display(void)
 	struct vmm_options o;
 
 	g_assert_true(parse(&o, &error, "--display=none", NULL));
-	g_assert_true(o.display_none);
+	g_assert_cmpint(o.display, ==, VMM_DISPLAY_NONE);
 	vmm_options_clear(&o);
-	/* SDL is not built yet: a clear refusal rather than a silent headless run. */
-	REFUSED("sdl", "--display=sdl");
-	REFUSED("--display", "--display", "x");
+	g_assert_true(parse(&o, &error, "--display", "sdl", NULL));
+	g_assert_cmpint(o.display, ==, VMM_DISPLAY_SDL);
+	vmm_options_clear(&o);
+	REFUSED("none or sdl", "--display", "x");
 	REFUSED("--display", "--display=");
+}
+
+static void test_resolution(void)
+{
+	g_autoptr(GError) error = NULL;
+	struct vmm_options o;
+
+	g_assert_true(parse(&o, &error, "--kernel", "k", NULL));
+	g_assert_cmpuint(o.machine.display_width, ==, 1024);
+	g_assert_cmpuint(o.machine.display_height, ==, 768);
+	vmm_options_clear(&o);
+	g_assert_true(parse(&o, &error, "--resolution", "1920x1080", NULL));
+	g_assert_cmpuint(o.machine.display_width, ==, 1920);
+	g_assert_cmpuint(o.machine.display_height, ==, 1080);
+	vmm_options_clear(&o);
+	REFUSED("WIDTHxHEIGHT", "--resolution", "1920");
+	REFUSED("WIDTHxHEIGHT", "--resolution", "1920x1080x32");
+	REFUSED("WIDTHxHEIGHT", "--resolution", "-1x5");
+	REFUSED("out of range", "--resolution", "100x100");
+	/* 4096x2160 needs 33.75 MiB at 32 bpp: more than the video memory. */
+	REFUSED("out of range", "--resolution", "4096x2160");
 }
 
 static void test_fw_cfg(void)
@@ -292,6 +314,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/options/cpus", test_cpus);
 	g_test_add_func("/options/serial", test_serial);
 	g_test_add_func("/options/display", test_display);
+	g_test_add_func("/options/resolution", test_resolution);
 	g_test_add_func("/options/fw-cfg", test_fw_cfg);
 	g_test_add_func("/options/flags-and-paths", test_flags_and_paths);
 	g_test_add_func("/options/stray-arguments", test_stray_arguments);

@@ -59,7 +59,7 @@ static uint32_t claim_code_page(struct tcg_cpu *cpu, uint64_t phys)
 
 	if (pfn >= vm->nr_pages)
 		return 0;
-	__atomic_store_n(&vm->code_pages[pfn], 1, __ATOMIC_SEQ_CST);
+	__atomic_or_fetch(&vm->code_pages[pfn], PAGE_HAS_CODE, __ATOMIC_SEQ_CST);
 	return page_generation(cpu, phys);
 }
 

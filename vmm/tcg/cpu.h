@@ -257,9 +257,10 @@ struct tcg_cpu {
 	int exit_request;	/* atomic: leave the block at the next check */
 	int interrupt_request;	/* atomic: something for the run loop to look at */
 	int machine_kick;	/* atomic: return to the machine (pause, reset, exit) */
+	int tlb_flush_request;	/* atomic: the physical memory map changed */
 	int init_pending;	/* atomic: INIT received */
 	int sipi_vector;	/* atomic: 0x100 | vector of a STARTUP received */
-	const uint8_t *code_pages;	/* VM-wide: per guest page, has decoded code */
+	const uint8_t *code_pages;	/* VM-wide: per guest page, PAGE_* flags; nonzero = slow writes */
 
 	/* Mode, derived from the state below by cpu_update_mode(). */
 	uint8_t cpl;
@@ -445,8 +446,13 @@ void *mem_host_ptr(struct tcg_cpu *cpu, uint64_t linear, unsigned int size, enum
 uint64_t mmu_translate(struct tcg_cpu *cpu, uint64_t linear, enum access access, bool user);
 void tlb_flush(struct tcg_cpu *cpu, bool include_global);
 void tlb_flush_page(struct tcg_cpu *cpu, uint64_t linear);
-/* Marks a guest page as holding decoded code / drops its blocks after a write. */
-void code_page_written(struct tcg_cpu *cpu, uint64_t phys);
+/*
+ * Per guest page flags (vm->code_pages): a page with any flag set takes the
+ * slow write path, which calls tracked_page_written() before the write.
+ */
+#define PAGE_HAS_CODE		0x01	/* decoded blocks exist: drop them */
+#define PAGE_WRITE_TRACKED	0x02	/* video memory: note the page as dirty */
+void tracked_page_written(struct tcg_cpu *cpu, uint64_t phys);
 /* Physical memory access for page walks and descriptor tables (RAM or MMIO). */
 uint64_t phys_read(struct tcg_cpu *cpu, uint64_t phys, unsigned int size);
 void phys_write(struct tcg_cpu *cpu, uint64_t phys, unsigned int size, uint64_t value);

@@ -380,7 +380,7 @@ void phys_write(struct tcg_cpu *cpu, uint64_t phys, unsigned int size, uint64_t 
 
 	if (p) {
 		if (unlikely(cpu->code_pages[phys >> 12]))
-			code_page_written(cpu, phys);
+			tracked_page_written(cpu, phys);
 		store_host(p, size, value);
 		return;
 	}
@@ -446,7 +446,7 @@ void *mem_host_ptr(struct tcg_cpu *cpu, uint64_t linear, unsigned int size, enum
 			return NULL;
 	}
 	if (access == ACCESS_WRITE && cpu->code_pages[e->phys_page >> 12])
-		code_page_written(cpu, e->phys_page);
+		tracked_page_written(cpu, e->phys_page);
 	return (void *)(uintptr_t)(linear + e->addend);
 }
 
@@ -464,18 +464,27 @@ uint64_t mmu_translate_code(struct tcg_cpu *cpu, uint64_t linear)
 	return translate_fill(cpu, linear, ACCESS_EXEC).phys;
 }
 
-void code_page_written(struct tcg_cpu *cpu, uint64_t phys)
+void tracked_page_written(struct tcg_cpu *cpu, uint64_t phys)
 {
 	struct tcg_vm *vm = cpu->vm;
 	uint64_t pfn = phys >> 12;
+	uint8_t flags;
 
-	if (pfn >= vm->nr_pages || !vm->code_pages[pfn])
+	if (pfn >= vm->nr_pages)
 		return;
-	/* Blocks check their page's generation before they run again. */
-	vm->code_pages[pfn] = 0;
-	__atomic_fetch_add(&vm->page_gen[pfn], 1, __ATOMIC_SEQ_CST);
-	/* The running block may be the one just changed: stop after this insn. */
-	cpu->exit_request = 1;
+	flags = __atomic_load_n(&vm->code_pages[pfn], __ATOMIC_SEQ_CST);
+	if (flags & PAGE_WRITE_TRACKED) {
+		/* Noted once; later writes go the fast way until the display asks again. */
+		__atomic_and_fetch(&vm->code_pages[pfn], (uint8_t)~PAGE_WRITE_TRACKED, __ATOMIC_SEQ_CST);
+		tcg_device_ram_written(vm, phys);
+	}
+	if (flags & PAGE_HAS_CODE) {
+		/* Blocks check their page's generation before they run again. */
+		__atomic_and_fetch(&vm->code_pages[pfn], (uint8_t)~PAGE_HAS_CODE, __ATOMIC_SEQ_CST);
+		__atomic_fetch_add(&vm->page_gen[pfn], 1, __ATOMIC_SEQ_CST);
+		/* The running block may be the one just changed: stop after this insn. */
+		cpu->exit_request = 1;
+	}
 }
 
 uint64_t sys_read(struct tcg_cpu *cpu, uint64_t linear, unsigned int size)

@@ -146,6 +146,9 @@ static void tcg_vm_destroy(void *opaque)
 	timer_service_free(vm->timers);
 	g_free(vm->code_pages);
 	g_free(vm->page_gen);
+	for (unsigned int i = 0; i < GUEST_MEMORY_MAX_DEVICE_RAM; i++)
+		g_free(vm->device_ram_dirty[i]);
+	g_mutex_clear(&vm->device_ram_lock);
 	g_mutex_clear(&vm->cpus_lock);
 	g_free(vm);
 }
@@ -159,13 +162,20 @@ static void *tcg_vm_create(const struct accel_env *env, GError **error)
 	g_mutex_init(&vm->cpus_lock);
 	for (unsigned int i = 0; i < mem->nr_regions; i++)
 		vm->ram_top = MAX(vm->ram_top, mem->regions[i].guest_phys_addr + mem->regions[i].size_bytes);
-	vm->nr_pages = vm->ram_top >> 12;
+	/* Page flags also cover video memory, which lives in the PCI hole below 4 GiB. */
+	vm->nr_pages = MAX(vm->ram_top, LAYOUT_4GIB) >> 12;
 	vm->code_pages = g_try_malloc0(vm->nr_pages);
 	vm->page_gen = g_try_malloc0(vm->nr_pages * sizeof(vm->page_gen[0]));
 	if (!vm->code_pages || !vm->page_gen) {
 		g_set_error(error, VESSEL_ERROR, VESSEL_ERROR_NO_MEMORY,
 			    "not enough memory for the software CPU's code tracking");
 		goto fail;
+	}
+	g_mutex_init(&vm->device_ram_lock);
+	for (unsigned int i = 0; i < mem->nr_device_ram; i++) {
+		vm->device_ram_addr[i] = GUEST_MEMORY_UNMAPPED;
+		vm->device_ram_dirty[i] = g_new0(uint64_t, ((mem->device_ram[i].size_bytes >> 12) + 63) / 64);
+		tcg_device_ram_changed(vm, i);
 	}
 	vm->tsc_hz = measure_tsc_hz();
 	vm->tsc_offset = -(int64_t)__builtin_ia32_rdtsc();
@@ -309,6 +319,8 @@ static bool handle_events(struct tcg_cpu *cpu, bool shadowed)
 		__atomic_store_n(&cpu->interrupt_request, 0, __ATOMIC_SEQ_CST);
 		if (__atomic_exchange_n(&cpu->machine_kick, 0, __ATOMIC_SEQ_CST))
 			return true;
+		if (__atomic_exchange_n(&cpu->tlb_flush_request, 0, __ATOMIC_SEQ_CST))
+			tlb_flush(cpu, true);
 		if (__atomic_exchange_n(&cpu->init_pending, 0, __ATOMIC_SEQ_CST))
 			handle_init(cpu);
 		sipi = __atomic_exchange_n(&cpu->sipi_vector, 0, __ATOMIC_SEQ_CST);
@@ -498,4 +510,6 @@ const struct accel_ops tcg_accel_ops = {
 	.vcpu_run = tcg_vcpu_run,
 	.vcpu_kick = tcg_vcpu_kick,
 	.set_irq = tcg_set_irq,
+	.device_ram_changed = tcg_device_ram_changed,
+	.device_ram_dirty = tcg_device_ram_dirty,
 };

@@ -45,6 +45,16 @@ static inline uint32_t inl(uint16_t port)
 	return value;
 }
 
+static inline uint16_t mmio_read16(uint64_t addr)
+{
+	return *(volatile uint16_t *)addr;
+}
+
+static inline void mmio_write16(uint64_t addr, uint16_t value)
+{
+	*(volatile uint16_t *)addr = value;
+}
+
 static inline uint32_t mmio_read32(uint64_t addr)
 {
 	return *(volatile uint32_t *)addr;

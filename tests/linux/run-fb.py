@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Boots Debian's kernel on vessel-vmm's software CPU with vessel.fbtest:
+the framebuffer the VMM hands over in boot_params.screen_info must become
+Linux's /dev/fb0 (fb0 with the requested size, 32 bpp), and the picture
+init writes there (tests/linux/fbtest.sh) must appear pixel for pixel in a
+screendump. Also checks the kernel's own log shows the framebuffer. Exits 0
+when everything matched. Keeps the screendump under --artifacts.
+"""
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+
+sys.dont_write_bytecode = True
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "display-guests"))
+import displaytest  # noqa: E402
+import linuxrun  # noqa: E402
+import prepare  # noqa: E402
+
+COLOURS = {"red": (255, 0, 0), "green": (0, 255, 0), "blue": (0, 0, 255), "white": (255, 255, 255),
+           "yellow": (255, 255, 0), "black": (0, 0, 0), "cyan": (0, 255, 255),
+           "magenta": (255, 0, 255)}
+BANDS = [("red", "green"), ("blue", "white"), ("yellow", "black"), ("cyan", "magenta")]
+
+
+def expected_row(width, height, y):
+    """The row fbtest.sh draws at y, or None above its picture."""
+    band_rows = height // 8
+    band = (y - height // 2) // band_rows
+    if y < height // 2 or band >= len(BANDS):
+        return None
+    left, right = BANDS[band]
+    half = width // 2
+    return bytes(COLOURS[left]) * half + bytes(COLOURS[right]) * (width - half)
+
+
+def run(opts, workdir):
+    guest = prepare.prepare(opts.cache_dir)
+    width, height = opts.resolution
+    control = os.path.join(workdir, "control.sock")
+    cmd = linuxrun.vessel_command(opts.vmm, guest, guest["initrd"], accel="tcg")
+    cmd[cmd.index("--cmdline") + 1] = guest["cmdline"] + " vessel.fbtest"
+    cmd += ["--control", control, "--resolution", f"{width}x{height}"]
+    machine = displaytest.Machine(cmd)
+    try:
+        qmp = displaytest.Qmp(control, alive=machine.alive)
+        ready = machine.wait_for(r"^VESSEL-FB-(READY|FAIL).*$", opts.timeout)
+        if "FAIL" in ready.group(0):
+            raise displaytest.TestFailure(ready.group(0))
+        shot = os.path.join(workdir, "linux-fb0.png")
+        qmp.execute("screendump", {"filename": shot})
+        if opts.artifacts:
+            os.makedirs(opts.artifacts, exist_ok=True)
+            shutil.copy(shot, os.path.join(opts.artifacts, "linux-fb0.png"))
+        got_w, got_h, rows = displaytest.decode_png(open(shot, "rb").read())
+        if (got_w, got_h) != (width, height):
+            raise displaytest.TestFailure(f"screendump is {got_w}x{got_h}, want {width}x{height}")
+        text = machine.serial.text()
+        want_info = f"{width}x{height} 32 bpp, stride {width * 4}"
+        if want_info not in text:
+            raise displaytest.TestFailure(f"init did not report fb0 as '{want_info}'")
+        first = height // 2
+        last = first + 4 * (height // 8)
+        difference = displaytest.compare_image(
+            rows[first:last], width, last - first,
+            lambda y: expected_row(width, height, first + y))
+        if difference:
+            raise displaytest.TestFailure(f"rows {first}-{last - 1}: {difference}")
+        machine.type("\n")
+        status = machine.wait_exit(opts.timeout)
+        if status != 65:
+            raise displaytest.TestFailure(f"the guest ended with status {status}, want 65")
+        print(f"PASS: Linux fb0 {width}x{height}: rows {first}-{last - 1} match the screendump")
+        return 0
+    except displaytest.TestFailure as failure:
+        print(f"FAIL: {failure}\n{machine.report()}")
+        return 1
+    finally:
+        machine.kill()
+
+
+def resolution(text):
+    w, h = text.split("x")
+    return int(w), int(h)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--vmm", default=os.environ.get("VESSEL_VMM", "build/app/vessel-vmm"))
+    parser.add_argument("--resolution", type=resolution, default=(1024, 768))
+    parser.add_argument("--timeout", type=float, default=180)
+    parser.add_argument("--artifacts", help="keep the screendump in this directory")
+    parser.add_argument("--cache-dir", help="see prepare.py --help")
+    opts = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="vessel-fb-") as workdir:
+        return run(opts, workdir)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
