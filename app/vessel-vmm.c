@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib-unix.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -186,6 +187,8 @@ int main(int argc, char **argv)
 	int serial_fd = -1, status = 1;
 	sigset_t kick;
 
+	/* The user's character set, for a --name in the window title; numbers stay in C. */
+	setlocale(LC_CTYPE, "");
 	/* A closed stdout or client must not kill the VMM; writes report EPIPE. */
 	signal(SIGPIPE, SIG_IGN);
 	/* Only vCPU threads take the kick signal (they unblock it themselves). */

@@ -5,6 +5,7 @@
 #include <epoxy/gl.h>
 #include <linux/input-event-codes.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "display.h"
@@ -84,6 +85,7 @@ struct sdl_window {
 	unsigned int damage_count;
 	bool damage_all;
 	bool redraw;
+	bool trace;			/* VESSEL_DISPLAY_TRACE=1: a stderr line per upload */
 
 	/*
 	 * struct input drops the release of a key or button the guest never
@@ -131,10 +133,21 @@ static void sdl_update_title(struct sdl_window *w)
 
 /* --- Damage ------------------------------------------------------------- */
 
+/* Grows box to cover rect too. */
+static void sdl_rect_union(struct display_rect *box, const struct display_rect *rect)
+{
+	unsigned int right = MAX(box->x + box->width, rect->x + rect->width);
+	unsigned int bottom = MAX(box->y + box->height, rect->y + rect->height);
+
+	box->x = MIN(box->x, rect->x);
+	box->y = MIN(box->y, rect->y);
+	box->width = right - box->x;
+	box->height = bottom - box->y;
+}
+
 static void sdl_damage_add(struct sdl_window *w, const struct display_rect *rect)
 {
-	struct display_rect *box;
-	unsigned int x1, y1, i;
+	unsigned int i;
 
 	if (w->damage_all)
 		return;
@@ -143,21 +156,9 @@ static void sdl_damage_add(struct sdl_window *w, const struct display_rect *rect
 		return;
 	}
 	/* Too many to upload one by one: one box around them all. */
-	box = &w->damage[0];
-	x1 = rect->x + rect->width;
-	y1 = rect->y + rect->height;
-	for (i = 0; i < w->damage_count; i++) {
-		x1 = MAX(x1, w->damage[i].x + w->damage[i].width);
-		y1 = MAX(y1, w->damage[i].y + w->damage[i].height);
-	}
-	for (i = 1; i < w->damage_count; i++) {
-		box->x = MIN(box->x, w->damage[i].x);
-		box->y = MIN(box->y, w->damage[i].y);
-	}
-	box->x = MIN(box->x, rect->x);
-	box->y = MIN(box->y, rect->y);
-	box->width = x1 - box->x;
-	box->height = y1 - box->y;
+	for (i = 1; i < w->damage_count; i++)
+		sdl_rect_union(&w->damage[0], &w->damage[i]);
+	sdl_rect_union(&w->damage[0], rect);
 	w->damage_count = 1;
 }
 
@@ -595,6 +596,11 @@ static void sdl_upload_damage(struct sdl_window *w)
 			sdl_gl_upload(w, &rects[i]);
 		else
 			sdl_2d_upload(w, &rects[i]);
+		/* For tests/bench/display.py; g_get_monotonic_time() is CLOCK_MONOTONIC. */
+		if (w->trace)
+			fprintf(stderr, "display-trace: upload %u,%u %ux%u t=%.6f\n", rects[i].x,
+				rects[i].y, rects[i].width, rects[i].height,
+				g_get_monotonic_time() / 1e6);
 	}
 	w->redraw = true;
 }
@@ -843,6 +849,7 @@ struct sdl_window *sdl_window_new(struct display *display, struct input *input,
 	w->machine_name = g_strdup(config->machine_name ? config->machine_name : "vessel");
 	w->config.machine_name = w->machine_name;
 	w->wake_event = SDL_RegisterEvents(1);
+	w->trace = g_strcmp0(g_getenv("VESSEL_DISPLAY_TRACE"), "1") == 0;
 
 	display_get_surface(display, &w->surface);
 	if (sdl_upload_for(&w->surface) != UPLOAD_NONE) {
@@ -931,7 +938,12 @@ void sdl_window_free(struct sdl_window *w)
 	sdl_gl_teardown(w);
 	if (w->window)
 		SDL_DestroyWindow(w->window);
-	SDL_QuitSubSystem(SDL_INIT_VIDEO);
+	/*
+	 * SDL's video subsystem is process-wide and stays up until the process
+	 * exits: quitting it closes the X connection, Mesa then unloads its
+	 * driver, and that teardown leaks (LeakSanitizer reports it in every
+	 * test run).  Nothing is gained by it just before exit.
+	 */
 	g_free(w->staging);
 	g_free(w->title);
 	g_free(w->title_state);

@@ -24,7 +24,10 @@ struct sdl_window_config {
 	 * with sdl_window_quit().  Runs on the window's thread.
 	 */
 	void (*request_close)(void *opaque);
-	/* "running", "paused", ... for the title; NULL: no state shown. */
+	/*
+	 * "running", "paused", ... for the title; NULL: no state shown.  Called
+	 * on the window's thread at every refresh (~60 Hz): keep it cheap.
+	 */
 	const char *(*get_state)(void *opaque);
 	void *opaque;
 	/* Skip OpenGL and draw with the SDL 2D renderer (also VESSEL_SDL_RENDERER=software). */

@@ -319,10 +319,15 @@ class Machine:
         return m
 
     def wait_exit(self, timeout):
+        """The exit status, once the output the VMM wrote before exiting
+        has been read to the end."""
         try:
-            return self.proc.wait(timeout)
+            status = self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             raise TestFailure(f"the VMM did not exit within {timeout:g} s") from None
+        self.serial.thread.join(5)
+        self.stderr.thread.join(5)
+        return status
 
     def kill(self):
         if self.proc.poll() is None:

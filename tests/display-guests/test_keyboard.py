@@ -3,10 +3,10 @@
 """The keyboard guest end to end: keys typed on the host arrive in the
 guest as the right set 1 scan codes, in order, on IRQ 1.
 
-On vessel-vmm: runs `xvfb-run -a vessel-vmm --display sdl ...` with
-tests/guests/keyboard.elf, waits for "READY" on serial, finds the SDL
-window with `xdotool search --name`, gives it the input focus and types
-`a shift+b Return Escape` with xdotool (XTEST, as a user's keyboard).
+On vessel-vmm: starts a private Xvfb, runs `vessel-vmm --display sdl ...`
+on it with tests/guests/keyboard.elf, waits for "READY" on serial, finds
+the SDL window with `xdotool search --pid`, gives it the input focus and
+types `a shift+b Return Escape` with xdotool (XTEST, as a user's keyboard).
 
 With --qemu: the same guest on QEMU, by default without a window and the
 keys sent by QMP send-key (--input xdotool: QEMU's SDL window and
@@ -16,6 +16,12 @@ keyboard.
 Either way, the serial output must hold exactly these scan codes (set 1,
 as the i8042 translates them) and key names, and the guest must pass on
 the Escape release with exit status 65.
+
+--mouse also sets up the PS/2 mouse in the guest (mouse=1): first a click
+grabs the pointer (the window title changes), then the pointer moves 10
+right and 5 up and the left button is clicked (QMP input-send-event on
+QEMU).  The guest's MOUSE packets must add up to that motion, with the
+buttons going 0, 1, 0.
 
 Exit status: 0 if every expectation held, 1 otherwise (77: skipped).
 """
@@ -98,16 +104,19 @@ def check_serial(serial, ready_end, method):
     return problems
 
 
-def find_window(env, title, timeout):
+def find_window(env, pid, title, timeout):
+    """The VMM's visible window: by its process (SDL sets _NET_WM_PID), or
+    by a title regex if one is given."""
+    how = ["--name", title] if title else ["--pid", str(pid)]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        r = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", title], env=env,
+        r = subprocess.run(["xdotool", "search", "--onlyvisible", *how], env=env,
                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         ids = r.stdout.split()
         if ids:
             return ids[0]
         time.sleep(0.2)
-    raise TestFailure(f"no X window named /{title}/ within {timeout} s")
+    raise TestFailure(f"no visible X window of {' '.join(how)} within {timeout} s")
 
 
 def xdotool(env, *args):
@@ -136,9 +145,9 @@ def grab_pointer(env, window):
     raise TestFailure(f"the window title stayed {before!r} after three clicks: no pointer grab")
 
 
-def type_with_xdotool(display, title, mouse):
+def type_with_xdotool(display, pid, title, mouse):
     env = dict(os.environ, DISPLAY=display)
-    window = find_window(env, title, WINDOW_TIMEOUT_S)
+    window = find_window(env, pid, title, WINDOW_TIMEOUT_S)
     # No window manager under Xvfb: focus the window directly, then type
     # through XTEST (events sent with --window are marked synthetic).
     xdotool(env, "windowfocus", "--sync", window)
@@ -218,7 +227,7 @@ def run(opts, workdir):
         if opts.input == "qmp":
             type_with_qmp(qmp, opts.mouse)
         else:
-            type_with_xdotool(display, opts.window_title, opts.mouse)
+            type_with_xdotool(display, machine.proc.pid, opts.window_title, opts.mouse)
         status = machine.wait_exit(20)
         serial = machine.serial.text()
         if status != PASS_STATUS:
@@ -265,8 +274,8 @@ def main():
                          "Xvfb (default on vessel-vmm) or QMP send-key without "
                          "a window (default on QEMU)")
     ap.add_argument("--window-title",
-                    help="regex for xdotool search --name (default: Vessel, "
-                         "or QEMU with --qemu)")
+                    help="find the window by this regex (xdotool search "
+                         "--name) instead of by the VMM's process ID")
     ap.add_argument("--mouse", action="store_true",
                     help="also set up the PS/2 mouse (guest option mouse=1), "
                          "move it and click, and check the packets")
@@ -277,8 +286,6 @@ def main():
         return 77
     if opts.input is None:
         opts.input = "qmp" if opts.qemu else "xdotool"
-    if opts.window_title is None:
-        opts.window_title = "QEMU" if opts.qemu else "Vessel"
     if opts.input == "xdotool":
         for tool in ("Xvfb", "xdotool"):
             if not shutil.which(tool):
