@@ -56,10 +56,17 @@ struct sdl_gl {
 	GLint max_texture_size;
 };
 
-struct sdl_2d {
-	SDL_Renderer *renderer;
-	SDL_RendererInfo info;		/* the texture formats it takes as they are */
-	SDL_Texture *texture;
+/*
+ * Without (hardware) OpenGL: a copy of the guest screen as XRGB8888 blitted
+ * into SDL's window surface, and only the changed rectangles sent to the
+ * window system (SDL_UpdateWindowSurfaceRects), so a small change costs a
+ * small copy, not a whole frame.
+ */
+struct sdl_sw {
+	SDL_Surface *shadow;
+	SDL_Rect updated[DAMAGE_MAX + 1];	/* guest rectangles since the last present */
+	unsigned int nr_updated;
+	bool full;				/* the whole window at the next present */
 };
 
 struct sdl_window {
@@ -71,7 +78,7 @@ struct sdl_window {
 	SDL_Window *window;
 	bool use_gl;
 	struct sdl_gl gl;
-	struct sdl_2d r2d;
+	struct sdl_sw sw;
 
 	/* The surface as last told by the display; written by the listener callbacks. */
 	struct display_surface surface;
@@ -367,7 +374,6 @@ static bool sdl_gl_setup(struct sdl_window *w, char **reason)
 		goto fail;
 	/* Tear-free; the loop's own pacing does not rely on it. */
 	SDL_GL_SetSwapInterval(1);
-	log_info("display: OpenGL (%s)", (const char *)glGetString(GL_RENDERER));
 	return true;
 fail:
 	sdl_gl_teardown(w);
@@ -448,86 +454,105 @@ static void sdl_gl_draw(struct sdl_window *w)
 	SDL_GL_SwapWindow(w->window);
 }
 
-/* --- SDL 2D renderer ---------------------------------------------------- */
+/* --- Window surface (no OpenGL) --------------------------------------- */
 
-static bool sdl_2d_setup(struct sdl_window *w, bool software, const char *reason, GError **error)
+static bool sdl_sw_setup(struct sdl_window *w, const char *reason, GError **error)
 {
-	/* Forced off means no OpenGL at all, not SDL's own OpenGL renderer. */
-	w->r2d.renderer = SDL_CreateRenderer(w->window, -1, software ? SDL_RENDERER_SOFTWARE : 0);
-	if (!w->r2d.renderer || SDL_GetRendererInfo(w->r2d.renderer, &w->r2d.info) != 0) {
+	if (!SDL_GetWindowSurface(w->window)) {
 		g_set_error(error, VESSEL_ERROR, VESSEL_ERROR_FAILED,
 			    "display: cannot draw in the SDL window: %s", SDL_GetError());
 		return false;
 	}
-	log_info("display: SDL 2D renderer '%s' (%s)", w->r2d.info.name, reason);
+	log_info("display: SDL window surface, changed rectangles only (%s)", reason);
 	return true;
 }
 
-static bool sdl_2d_takes(const struct sdl_window *w, Uint32 format)
-{
-	Uint32 i;
-
-	for (i = 0; i < w->r2d.info.num_texture_formats; i++)
-		if (w->r2d.info.texture_formats[i] == format)
-			return true;
-	return false;
-}
-
-static void sdl_2d_recreate_texture(struct sdl_window *w)
+static void sdl_sw_recreate_texture(struct sdl_window *w)
 {
 	const struct display_surface *s = &w->surface;
-	if (w->r2d.texture)
-		SDL_DestroyTexture(w->r2d.texture);
-	w->r2d.texture = NULL;
+
+	if (w->sw.shadow)
+		SDL_FreeSurface(w->sw.shadow);
+	w->sw.shadow = NULL;
+	w->sw.full = true;
 	w->texture_ready = false;
 	if (w->upload == UPLOAD_NONE)
 		return;
 	/*
-	 * SDL widens RGB565 inexactly on its way to the screen (full-scale
-	 * green comes out 0xfe, with both the software and the OpenGL
-	 * renderer), and converts formats a renderer does not take on every
-	 * update anyway: all but XRGB8888 go through our own conversion.
+	 * SDL widens RGB565 inexactly (full-scale green comes out 0xfe): all
+	 * but XRGB8888 go through our own conversion.
 	 */
-	if (w->upload != UPLOAD_XRGB8888 || !sdl_2d_takes(w, SDL_PIXELFORMAT_XRGB8888))
+	if (w->upload != UPLOAD_XRGB8888)
 		w->upload = UPLOAD_CONVERT;
-	w->r2d.texture = SDL_CreateTexture(w->r2d.renderer, SDL_PIXELFORMAT_XRGB8888,
-					   SDL_TEXTUREACCESS_STREAMING, s->width, s->height);
-	if (!w->r2d.texture) {
-		log_warning("display: no %ux%u texture for the guest screen (%s); showing black",
+	w->sw.shadow = SDL_CreateRGBSurfaceWithFormat(0, s->width, s->height, 32, SDL_PIXELFORMAT_XRGB8888);
+	if (!w->sw.shadow) {
+		log_warning("display: no %ux%u copy of the guest screen (%s); showing black",
 			    s->width, s->height, SDL_GetError());
 		return;
 	}
-	SDL_RenderSetLogicalSize(w->r2d.renderer, s->width, s->height);
+	SDL_SetSurfaceBlendMode(w->sw.shadow, SDL_BLENDMODE_NONE);
 	w->texture_ready = true;
 }
 
-static void sdl_2d_upload(struct sdl_window *w, const struct display_rect *rect)
+static void sdl_sw_upload(struct sdl_window *w, const struct display_rect *rect)
 {
 	const struct display_surface *s = &w->surface;
-	SDL_Rect area = { rect->x, rect->y, rect->width, rect->height };
+	const uint8_t *src = w->upload == UPLOAD_CONVERT ? (const uint8_t *)sdl_convert(w, rect) :
+							   sdl_rect_pixels(s, rect);
+	size_t src_stride = w->upload == UPLOAD_CONVERT ? (size_t)rect->width * 4 : s->stride_bytes;
+	uint8_t *dst = (uint8_t *)w->sw.shadow->pixels + (size_t)rect->y * w->sw.shadow->pitch +
+		       (size_t)rect->x * 4;
 
-	if (w->upload == UPLOAD_CONVERT)
-		SDL_UpdateTexture(w->r2d.texture, &area, sdl_convert(w, rect), rect->width * 4);
+	for (unsigned int y = 0; y < rect->height; y++)
+		memcpy(dst + (size_t)y * w->sw.shadow->pitch, src + y * src_stride, (size_t)rect->width * 4);
+	if (w->sw.nr_updated < G_N_ELEMENTS(w->sw.updated))
+		w->sw.updated[w->sw.nr_updated++] = (SDL_Rect){ rect->x, rect->y, rect->width, rect->height };
 	else
-		SDL_UpdateTexture(w->r2d.texture, &area, sdl_rect_pixels(s, rect), s->stride_bytes);
+		w->sw.full = true;
 }
 
-static void sdl_2d_draw(struct sdl_window *w)
+/* The whole window: black around the picture, the picture scaled into place. */
+static void sdl_sw_draw_all(struct sdl_window *w, SDL_Surface *window_surface, const SDL_Rect *place,
+			    bool nearest)
 {
-	int output_w, output_h;
-	SDL_Rect place;
-	bool nearest;
+	SDL_Rect dst = *place;
 
-	SDL_SetRenderDrawColor(w->r2d.renderer, 0, 0, 0, 255);
-	SDL_RenderClear(w->r2d.renderer);
-	if (w->texture_ready && SDL_GetRendererOutputSize(w->r2d.renderer, &output_w, &output_h) == 0 &&
-	    output_w > 0 && output_h > 0) {
-		/* SDL_RenderSetLogicalSize() does the placing; only the filter is ours. */
-		sdl_place(&w->surface, output_w, output_h, &place, &nearest);
-		SDL_SetTextureScaleMode(w->r2d.texture, nearest ? SDL_ScaleModeNearest : SDL_ScaleModeLinear);
-		SDL_RenderCopy(w->r2d.renderer, w->r2d.texture, NULL, NULL);
+	SDL_FillRect(window_surface, NULL, SDL_MapRGB(window_surface->format, 0, 0, 0));
+	if (!w->texture_ready)
+		return;
+	if (place->w == w->sw.shadow->w && place->h == w->sw.shadow->h)
+		SDL_BlitSurface(w->sw.shadow, NULL, window_surface, &dst);
+	else if (nearest || window_surface->format->format != w->sw.shadow->format->format)
+		SDL_BlitScaled(w->sw.shadow, NULL, window_surface, &dst);
+	else
+		SDL_SoftStretchLinear(w->sw.shadow, NULL, window_surface, &dst);
+}
+
+static void sdl_sw_draw(struct sdl_window *w)
+{
+	SDL_Surface *window_surface = SDL_GetWindowSurface(w->window);
+	SDL_Rect place, rects[G_N_ELEMENTS(w->sw.updated)];
+	bool nearest, unscaled;
+	unsigned int i;
+
+	if (!window_surface || window_surface->w <= 0 || window_surface->h <= 0)
+		return;
+	sdl_place(&w->surface, window_surface->w, window_surface->h, &place, &nearest);
+	unscaled = w->texture_ready && place.w == w->sw.shadow->w && place.h == w->sw.shadow->h;
+	if (w->sw.full || !unscaled) {
+		/* Scaled pictures redraw whole: a scaled rectangle's edges would not line up. */
+		sdl_sw_draw_all(w, window_surface, &place, nearest);
+		SDL_UpdateWindowSurface(w->window);
+	} else if (w->sw.nr_updated) {
+		for (i = 0; i < w->sw.nr_updated; i++) {
+			rects[i] = (SDL_Rect){ place.x + w->sw.updated[i].x, place.y + w->sw.updated[i].y,
+					       w->sw.updated[i].w, w->sw.updated[i].h };
+			SDL_BlitSurface(w->sw.shadow, &w->sw.updated[i], window_surface, &rects[i]);
+		}
+		SDL_UpdateWindowSurfaceRects(w->window, rects, (int)w->sw.nr_updated);
 	}
-	SDL_RenderPresent(w->r2d.renderer);
+	w->sw.nr_updated = 0;
+	w->sw.full = false;
 }
 
 /* --- Window size -------------------------------------------------------- */
@@ -568,7 +593,7 @@ static void sdl_apply_mode(struct sdl_window *w)
 	if (w->use_gl)
 		sdl_gl_recreate_texture(w);
 	else
-		sdl_2d_recreate_texture(w);
+		sdl_sw_recreate_texture(w);
 	sdl_fit_to_guest(w);
 	log_debug("display: window shows %ux%u %s%s", w->surface.width, w->surface.height,
 		  display_format_name(w->surface.format),
@@ -595,7 +620,7 @@ static void sdl_upload_damage(struct sdl_window *w)
 		if (w->use_gl)
 			sdl_gl_upload(w, &rects[i]);
 		else
-			sdl_2d_upload(w, &rects[i]);
+			sdl_sw_upload(w, &rects[i]);
 		/* For tests/bench/display.py; g_get_monotonic_time() is CLOCK_MONOTONIC. */
 		if (w->trace)
 			fprintf(stderr, "display-trace: upload %u,%u %ux%u t=%.6f\n", rects[i].x,
@@ -618,7 +643,7 @@ static void sdl_tick(struct sdl_window *w)
 	if (w->use_gl)
 		sdl_gl_draw(w);
 	else
-		sdl_2d_draw(w);
+		sdl_sw_draw(w);
 }
 
 /* --- Input -------------------------------------------------------------- */
@@ -743,6 +768,7 @@ static bool sdl_on_window_event(struct sdl_window *w, const SDL_WindowEvent *eve
 	case SDL_WINDOWEVENT_SIZE_CHANGED:
 	case SDL_WINDOWEVENT_RESTORED:
 		w->redraw = true;
+		w->sw.full = true;
 		break;
 	case SDL_WINDOWEVENT_FOCUS_LOST:
 		sdl_on_focus_lost(w);
@@ -797,18 +823,39 @@ static bool sdl_on_event(struct sdl_window *w, const SDL_Event *event)
 
 /* --- Life cycle --------------------------------------------------------- */
 
-static bool sdl_software_requested(const struct sdl_window_config *config)
+enum sdl_renderer_choice {
+	RENDERER_AUTO,		/* OpenGL unless it is a software rasterizer */
+	RENDERER_GL,		/* OpenGL whatever it is */
+	RENDERER_SOFTWARE,	/* the window surface */
+};
+
+static enum sdl_renderer_choice sdl_renderer_choice(const struct sdl_window_config *config)
 {
 	const char *env = g_getenv("VESSEL_SDL_RENDERER");
 
 	if (config->force_software_renderer)
-		return true;
-	if (!env || !*env || !strcmp(env, "gl") || !strcmp(env, "opengl"))
-		return false;
+		return RENDERER_SOFTWARE;
+	if (!env || !*env)
+		return RENDERER_AUTO;
+	if (!strcmp(env, "gl") || !strcmp(env, "opengl"))
+		return RENDERER_GL;
 	if (!strcmp(env, "software"))
-		return true;
-	log_warning("display: VESSEL_SDL_RENDERER=%s is not 'software' or 'gl'; trying OpenGL", env);
-	return false;
+		return RENDERER_SOFTWARE;
+	log_warning("display: VESSEL_SDL_RENDERER=%s is not 'software' or 'gl'; choosing by myself", env);
+	return RENDERER_AUTO;
+}
+
+/*
+ * Mesa's CPU rasterizers redraw and send the whole window for every frame
+ * (with llvmpipe a 1920x1080 guest animating a small square kept one and a
+ * half cores busy); the window surface sends only what changed.
+ */
+static bool sdl_gl_is_software(void)
+{
+	const char *renderer = (const char *)glGetString(GL_RENDERER);
+
+	return renderer && (strstr(renderer, "llvmpipe") || strstr(renderer, "softpipe") ||
+			    strstr(renderer, "Software Rasterizer") || strstr(renderer, "swrast"));
 }
 
 static bool sdl_create_window(struct sdl_window *w, bool gl, int width, int height, GError **error)
@@ -829,7 +876,7 @@ struct sdl_window *sdl_window_new(struct display *display, struct input *input,
 	struct sdl_window *w;
 	g_autofree char *reason = NULL;
 	int width = DEFAULT_WIDTH, height = DEFAULT_HEIGHT;
-	bool software;
+	enum sdl_renderer_choice choice;
 
 	/* vessel-vmm handles SIGINT/SIGTERM itself (an orderly shutdown). */
 	SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "1");
@@ -860,12 +907,20 @@ struct sdl_window *sdl_window_new(struct display *display, struct input *input,
 	w->mode_pending = true;
 
 	sdl_update_title(w);
-	software = sdl_software_requested(config);
-	if (software) {
+	choice = sdl_renderer_choice(config);
+	if (choice == RENDERER_SOFTWARE) {
 		reason = g_strdup(config->force_software_renderer ? "software rendering requested" :
 				  "VESSEL_SDL_RENDERER=software");
 	} else if (sdl_create_window(w, true, width, height, NULL)) {
 		w->use_gl = sdl_gl_setup(w, &reason);
+		if (w->use_gl && choice == RENDERER_AUTO && sdl_gl_is_software()) {
+			reason = g_strdup_printf("OpenGL here is %s, which draws on the CPU; VESSEL_SDL_RENDERER=gl uses it anyway",
+						 (const char *)glGetString(GL_RENDERER));
+			sdl_gl_teardown(w);
+			w->use_gl = false;
+		}
+		if (w->use_gl)
+			log_info("display: OpenGL (%s)", (const char *)glGetString(GL_RENDERER));
 		if (!w->use_gl) {
 			/* A window made for OpenGL may not take a 2D renderer: start over. */
 			SDL_DestroyWindow(w->window);
@@ -876,7 +931,7 @@ struct sdl_window *sdl_window_new(struct display *display, struct input *input,
 	}
 	if (!w->use_gl &&
 	    (!sdl_create_window(w, false, width, height, error) ||
-	     !sdl_2d_setup(w, software, reason, error))) {
+	     !sdl_sw_setup(w, reason, error))) {
 		sdl_window_free(w);
 		return NULL;
 	}
@@ -931,10 +986,8 @@ void sdl_window_free(struct sdl_window *w)
 		display_remove_listener(w->display, &sdl_listener_ops, w);
 	if (w->grabbed)
 		SDL_SetRelativeMouseMode(SDL_FALSE);
-	if (w->r2d.texture)
-		SDL_DestroyTexture(w->r2d.texture);
-	if (w->r2d.renderer)
-		SDL_DestroyRenderer(w->r2d.renderer);
+	if (w->sw.shadow)
+		SDL_FreeSurface(w->sw.shadow);
 	sdl_gl_teardown(w);
 	if (w->window)
 		SDL_DestroyWindow(w->window);

@@ -38,6 +38,10 @@
  * test must then find exactly that pixel wrong, which shows that its
  * comparison can fail.
  *
+ * draw_delay_ms=N waits N ms between setting a mode and drawing, so a
+ * window showing the screen sees the blank mode first and must get the
+ * picture through the dirty tracking of video memory (test_window.py).
+ *
  * Drawing is a row at a time into RAM, then one string copy per row: code
  * at CPL 0 is slow on the nested KVM of our development machines.
  */
@@ -376,7 +380,7 @@ int main(void)
 	struct pci_location loc;
 	struct bar vram_bar, mmio_bar;
 	struct dispi mmio, ports;
-	uint64_t ports_opt = 1, flip_x, flip_y;
+	uint64_t ports_opt = 1, flip_x, flip_y, draw_delay_ms = 0;
 	uint32_t class_rev;
 	uint16_t command, class_code, memory_64k;
 	unsigned int stride_bytes;
@@ -384,6 +388,7 @@ int main(void)
 
 	lapic_enable();		/* for the deadlines */
 	cmdline_get_u64("ports", &ports_opt);
+	cmdline_get_u64("draw_delay_ms", &draw_delay_ms);
 	have_ports = ports_opt != 0;
 	flip = cmdline_get_u64("flip_x", &flip_x) &&
 	       cmdline_get_u64("flip_y", &flip_y);
@@ -429,6 +434,9 @@ int main(void)
 	serial_rx_irq_start(PIC_MASTER_VECTOR + COM1_IRQ);
 
 	set_mode(&mmio, have_ports ? &ports : NULL, &mode_rgb32, &stride_bytes);
+	/* A window's refresh sees the blank mode first: the picture must come by dirty tracking. */
+	if (draw_delay_ms)
+		udelay((uint32_t)draw_delay_ms * 1000);
 	draw_rgb32(vram_bar.addr, stride_bytes);
 	check_pixels(vram_bar.addr, &mode_rgb32, stride_bytes);
 	if (flip)
@@ -439,6 +447,8 @@ int main(void)
 
 	set_mode(have_ports ? &ports : &mmio, have_ports ? &mmio : NULL,
 		 &mode_rgb565, &stride_bytes);
+	if (draw_delay_ms)
+		udelay((uint32_t)draw_delay_ms * 1000);
 	draw_rgb565(vram_bar.addr, stride_bytes);
 	check_pixels(vram_bar.addr, &mode_rgb565, stride_bytes);
 	if (flip)
