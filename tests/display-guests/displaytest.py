@@ -329,6 +329,12 @@ class Machine:
         self.stderr.thread.join(5)
         return status
 
+    def expect_exit(self, want, timeout, why=""):
+        """Waits for the VMM to exit; a status other than want is a TestFailure."""
+        status = self.wait_exit(timeout)
+        if status != want:
+            raise TestFailure(f"the VMM exited with status {status}, want {want}{why}")
+
     def kill(self):
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
@@ -344,3 +350,14 @@ class Machine:
                 f"  status: {self.proc.poll()}\n"
                 f"--- serial ---\n{serial}{'' if serial.endswith(chr(10)) or not serial else chr(10)}"
                 f"--- stderr ---\n{stderr}{'' if stderr.endswith(chr(10)) or not stderr else chr(10)}---")
+
+
+def verdict(name, problems, machine, verbose=False):
+    """Prints "ok NAME" or "FAIL NAME" with the problems (and the VMM's
+    report on failure or when verbose); returns the exit status."""
+    print(f"{'FAIL' if problems else 'ok'} {name}")
+    for p in problems:
+        print(f"  - {p}")
+    if problems or verbose:
+        print(machine.report())
+    return 1 if problems else 0

@@ -29,7 +29,8 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from displaytest import (PASS_STATUS, Machine, Qmp, TestFailure,  # noqa: E402
-                         compare_image, decode_image, qemu_command, vessel_command)
+                         compare_image, decode_image, qemu_command, verdict,
+                         vessel_command)
 import patterns  # noqa: E402
 
 MODE_ORDER = ["640x480", "800x600"]
@@ -102,13 +103,7 @@ def run(opts, workdir):
         problems.append(str(e))
     finally:
         machine.kill()
-    verdict = "FAIL" if problems else "ok"
-    print(f"{verdict} {opts.name}")
-    for p in problems:
-        print(f"  - {p}")
-    if problems or opts.verbose:
-        print(machine.report())
-    return 1 if problems else 0
+    return verdict(opts.name, problems, machine, opts.verbose)
 
 
 def parse_point(text):

@@ -37,7 +37,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from displaytest import (PASS_STATUS, Machine, Qmp, TestFailure,  # noqa: E402
-                         qemu_command, vessel_command)
+                         qemu_command, verdict, vessel_command)
 
 READY_TIMEOUT_S = 30
 WINDOW_TIMEOUT_S = 15
@@ -250,13 +250,7 @@ def run(opts, workdir):
         if xvfb:
             xvfb.kill()
             xvfb.wait()
-    verdict = "FAIL" if problems else "ok"
-    print(f"{verdict} {opts.name}")
-    for p in problems:
-        print(f"  - {p}")
-    if problems or opts.verbose:
-        print(machine.report())
-    return 1 if problems else 0
+    return verdict(opts.name, problems, machine, opts.verbose)
 
 
 def main():

@@ -27,7 +27,7 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from displaytest import (PASS_STATUS, Machine, TestFailure, compare_image,  # noqa: E402
-                         vessel_command)
+                         verdict, vessel_command)
 import patterns  # noqa: E402
 import test_keyboard  # noqa: E402
 
@@ -120,14 +120,7 @@ def run(opts, workdir):
         machine.kill()
         xvfb.kill()
         xvfb.wait()
-    if problems:
-        print(f"FAIL {opts.name}")
-        for p in problems:
-            print(f"  - {p}")
-        print(machine.report())
-        return 1
-    print(f"PASS {opts.name}")
-    return 0
+    return verdict(opts.name, problems, machine)
 
 
 def main():

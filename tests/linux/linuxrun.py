@@ -36,6 +36,14 @@ def vessel_command(vmm, guest, initrd, accel="tcg", cpus=1):
             "--no-reboot", "--serial", "stdio"]
 
 
+def vessel_test_command(vmm, guest, extra_cmdline, *extra_args):
+    """vessel_command() on the software CPU with words added to the kernel
+    command line (vessel.fbtest, vessel.kbdtest) and more VMM options."""
+    cmd = vessel_command(vmm, guest, guest["initrd"], accel="tcg")
+    cmd[cmd.index("--cmdline") + 1] = f"{guest['cmdline']} {extra_cmdline}"
+    return cmd + list(extra_args)
+
+
 def qemu_command(guest, initrd, qemu=QEMU, cpus=1):
     """QEMU with the same kernel, initrd, memory and command line, its TCG,
     and the test-exit device vessel-vmm has built in."""
