@@ -458,6 +458,12 @@ static void sdl_gl_draw(struct sdl_window *w)
 
 static bool sdl_sw_setup(struct sdl_window *w, const char *reason, GError **error)
 {
+	/*
+	 * The window system's own image transfer (X11: shared-memory images of
+	 * the changed rectangles), not a hidden OpenGL renderer under the
+	 * surface, which would redraw whole frames again.
+	 */
+	SDL_SetHint(SDL_HINT_FRAMEBUFFER_ACCELERATION, "0");
 	if (!SDL_GetWindowSurface(w->window)) {
 		g_set_error(error, VESSEL_ERROR, VESSEL_ERROR_FAILED,
 			    "display: cannot draw in the SDL window: %s", SDL_GetError());
