@@ -246,6 +246,39 @@ static void check_bar(const struct pci_location *loc, unsigned int index,
 		    bar->addr, bar->size_bytes);
 }
 
+/*
+ * Moves the BAR as an OS does (decoding off, new address, decoding on):
+ * video memory must follow, and the old place must no longer show it
+ * (vessel-vmm reads all ones there, as a PC does; QEMU reads zeros).
+ */
+#define VRAM_MOVED_ADDR 0xd0000000u
+
+static void move_bar(const struct pci_location *loc, unsigned int index, struct bar *bar,
+		     uint32_t new_addr)
+{
+	unsigned int reg = PCI_BAR0 + 4 * index;
+	uint16_t command = pci_read16(loc->bus, loc->dev, loc->fn, PCI_COMMAND);
+	volatile uint32_t *old_vram = (volatile uint32_t *)(uintptr_t)bar->addr;
+	volatile uint32_t *new_vram = (volatile uint32_t *)(uintptr_t)new_addr;
+	uint32_t raw;
+
+	*old_vram = 0x12345678;
+	pci_write16(loc->bus, loc->dev, loc->fn, PCI_COMMAND, command & ~PCI_COMMAND_MEMORY);
+	pci_write32(loc->bus, loc->dev, loc->fn, reg, new_addr);
+	pci_write16(loc->bus, loc->dev, loc->fn, PCI_COMMAND, command);
+	raw = pci_read32(loc->bus, loc->dev, loc->fn, reg);
+	test_assert((raw & PCI_BAR_MEM_ADDR_MASK) == new_addr,
+		    "BAR%u reads %#x after moving it to %#x", index, raw, new_addr);
+	test_assert(*new_vram == 0x12345678,
+		    "video memory did not follow BAR%u to %#x (reads %#x)", index, new_addr,
+		    *new_vram);
+	test_assert(*old_vram != 0x12345678,
+		    "the old place %#x of BAR%u still shows video memory", bar->addr, index);
+	printf("display: BAR%u moved from %#x to %#x\n", index, bar->addr, new_addr);
+	bar->raw = raw;
+	bar->addr = new_addr;
+}
+
 static uint16_t check_id(const struct dispi *d)
 {
 	uint16_t id = dispi_read(d, DISPI_INDEX_ID);
@@ -411,6 +444,7 @@ int main(void)
 	check_bar(&loc, 0, &vram_bar);
 	test_assert(vram_bar.raw & PCI_BAR_MEM_PREFETCH,
 		    "BAR0 (video memory) is not prefetchable");
+	move_bar(&loc, 0, &vram_bar, VRAM_MOVED_ADDR);
 	check_bar(&loc, 2, &mmio_bar);
 	test_assert(mmio_bar.size_bytes == MMIO_BAR_SIZE,
 		    "BAR2 is %u bytes, want %u", mmio_bar.size_bytes,
