@@ -27,6 +27,26 @@ fi
 printf '\033[?25l' > /dev/tty1 2> /dev/null
 echo 0 > /sys/class/graphics/fbcon/cursor_blink 2> /dev/null
 
+# Linux's bochs DRM driver (vessel.bochs): its fbdev keeps a shadow buffer,
+# and in Linux 6.1 a write() to /dev/fb0 never reaches the screen (QEMU's
+# bochs-display shows the same), so the driver is checked through what its
+# console draws: the screen cleared, then BLOCKS red full-block characters
+# (U+2588) on the first line. With the 8x16 font that is a BLOCKS*8 x 16
+# rectangle of VGA red (0xaa0000) at the top left, black around it.
+case $name in
+bochs*)
+	printf '\033[H\033[J\033[31m' > /dev/tty1
+	i=0
+	while [ $i -lt 40 ]; do
+		printf '\342\226\210' > /dev/tty1
+		i=$((i + 1))
+	done
+	echo "VESSEL-FB-READY ${width}x${height} console blocks 40"
+	read -r -t 120 _
+	return 0
+	;;
+esac
+
 # pixel B G R X as octal escapes
 pixel() {
 	case $1 in
@@ -40,7 +60,7 @@ pixel() {
 	magenta) printf '\377\000\377\000' ;;
 	esac
 }
-# $2 copies of file $1 (a power of two) into $3, by doubling.
+# $2 copies of the 4-byte pixel in file $1 into $3: doubling, then cut.
 repeat() {
 	cp "$1" "$3.tmp"
 	n=1
@@ -49,15 +69,15 @@ repeat() {
 		mv "$3.tmp2" "$3.tmp"
 		n=$((n * 2))
 	done
-	mv "$3.tmp" "$3"
+	head -c $(($2 * 4)) "$3.tmp" > "$3"
+	rm "$3.tmp"
 }
 
 mkdir -p /tmp/fb
 cd /tmp/fb || return 1
 band_rows=$((height / 8))
 half=$((width / 2))
-# The halves' pixel counts must be powers of two for repeat(): 1024x768 and
-# the like are. A padded stride gets its padding from a black pixel run.
+# A padded stride gets its padding from /dev/zero.
 : > picture
 for pair in red:green blue:white yellow:black cyan:magenta; do
 	pixel "${pair%:*}" > left1

@@ -113,48 +113,135 @@ def cached_kernels(cache_dir):
                   key=lambda name: [int(n) if n.isdigit() else n for n in re.split(r"(\d+)", name)])
 
 
+def fetch_kernel_deb(directory, package):
+    """apt-get download of the package into directory; returns the .deb."""
+    say(f"downloading {package} with apt-get download (about 70 MB; nothing is installed)")
+    cmd = ["apt-get", "download", "-q"]
+    if os.geteuid() == 0:
+        # apt's download user cannot write into root's cache; root downloads itself.
+        cmd += ["-o", "APT::Sandbox::User=root"]
+    result = run(cmd + [package], cwd=directory)
+    debs = glob.glob(os.path.join(directory, f"{package}_*.deb"))
+    if result.returncode != 0 or len(debs) != 1:
+        detail = [line for line in result.stderr.splitlines() if line.startswith("E:")]
+        raise PrepareError(
+            f"could not download {package} ({(detail or [result.stderr.strip()])[0]}). "
+            "Check the network connection; if apt says the file is not found (404), "
+            "the package lists are out of date: run 'sudo apt-get update'")
+    return debs[0]
+
+
+def module_info(path):
+    """The .modinfo section of a kernel module (ELF64): {key: value}."""
+    with open(path, "rb") as f:
+        data = f.read()
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3a)
+    sections = [struct.unpack_from("<IIQQQQIIQQ", data, shoff + i * shentsize) for i in range(shnum)]
+    names_offset = sections[shstrndx][4]
+    for name, _, _, _, offset, size, *_ in sections:
+        start = names_offset + name
+        if data[start:data.index(b"\0", start)] == b".modinfo":
+            strings = data[offset:offset + size].decode(errors="replace").split("\0")
+            return dict(s.split("=", 1) for s in strings if "=" in s)
+    return {}
+
+
+def bochs_modules_cpio(drm_dir):
+    """A cpio archive of Linux's bochs DRM driver and the modules it needs,
+    in load order (vessel/modules/order), from the kernel package's
+    drivers/gpu/drm: appended to the test initramfs by run-fb.py --bochs.
+    The package has no modules.dep (depmod makes it at install time), so
+    the order comes from each module's "depends"."""
+    modules = {}
+    for directory, _, files in os.walk(drm_dir):
+        for name in files:
+            if name.endswith(".ko"):
+                modules[name[:-3].replace("-", "_")] = os.path.join(directory, name)
+    order = []
+
+    def visit(name):
+        if name in order:
+            return
+        if name not in modules:
+            raise PrepareError(f"the bochs DRM driver needs module {name}, "
+                               "which is not under drivers/gpu/drm of the kernel package")
+        for dep in filter(None, module_info(modules[name]).get("depends", "").split(",")):
+            visit(dep.replace("-", "_"))
+        order.append(name)
+
+    visit("bochs")
+    entries = [("vessel/modules", stat.S_IFDIR | 0o755, b"", (0, 0)),
+               ("vessel/modules/order", stat.S_IFREG | 0o644, "".join(m + "\n" for m in order).encode(), (0, 0))]
+    for name in order:
+        with open(modules[name], "rb") as f:
+            entries.append((f"vessel/modules/{name}.ko", stat.S_IFREG | 0o644, f.read(), (0, 0)))
+    return cpio_newc(entries)
+
+
+def unpack_kernel(deb, unpacked, boot=True):
+    """boot/ of the kernel package (vmlinuz, config, System.map) when boot
+    is true, and bochs-modules.cpio; `dpkg -x` would also unpack 400 MB of
+    modules the tests do not use."""
+    say(f"unpacking {'boot/ and ' if boot else ''}the bochs DRM modules from {os.path.basename(deb)}")
+    drm_dir = os.path.join(unpacked, "drm")
+    os.makedirs(os.path.join(unpacked, "boot"))
+    with subprocess.Popen(["dpkg-deb", "--fsys-tarfile", deb], stdout=subprocess.PIPE) as proc:
+        with tarfile.open(fileobj=proc.stdout, mode="r|") as tar:
+            for member in tar:
+                name = os.path.normpath(member.name)
+                parts = name.split("/")
+                if not member.isfile():
+                    continue
+                if boot and os.path.dirname(name) == "boot":
+                    target = os.path.join(unpacked, "boot", os.path.basename(name))
+                elif parts[:2] == ["lib", "modules"] and parts[3:6] == ["kernel", "drivers", "gpu"] \
+                        and len(parts) > 6 and parts[6] == "drm" and name.endswith(".ko"):
+                    target = os.path.join(drm_dir, *parts[7:])
+                else:
+                    continue
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                with tar.extractfile(member) as src, open(target, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+    if proc.returncode != 0:
+        raise PrepareError(f"dpkg-deb could not read {deb}")
+    if boot and not glob.glob(os.path.join(unpacked, "boot", "vmlinuz-*")):
+        raise PrepareError(f"{os.path.basename(deb)} has no boot/vmlinuz-*")
+    with open(os.path.join(unpacked, BOCHS_MODULES), "wb") as f:
+        f.write(bochs_modules_cpio(drm_dir))
+    shutil.rmtree(drm_dir)
+
+
+BOCHS_MODULES = "bochs-modules.cpio"
+
+
 def download_kernel(cache_dir, package):
-    """apt-get download + unpack boot/ into cache_dir/kernel/PACKAGE."""
+    """apt-get download + unpack into cache_dir/kernel/PACKAGE."""
     kernel_root = os.path.join(cache_dir, "kernel")
     os.makedirs(kernel_root, exist_ok=True)
     remove_leftovers(kernel_root, "download-")
     with tempfile.TemporaryDirectory(prefix="download-", dir=kernel_root) as tmp:
-        say(f"downloading {package} with apt-get download (about 70 MB; nothing is installed)")
-        cmd = ["apt-get", "download", "-q"]
-        if os.geteuid() == 0:
-            # apt's download user cannot write into root's cache; root downloads itself.
-            cmd += ["-o", "APT::Sandbox::User=root"]
-        result = run(cmd + [package], cwd=tmp)
-        debs = glob.glob(os.path.join(tmp, f"{package}_*.deb"))
-        if result.returncode != 0 or len(debs) != 1:
-            detail = [line for line in result.stderr.splitlines() if line.startswith("E:")]
-            raise PrepareError(
-                f"could not download {package} ({(detail or [result.stderr.strip()])[0]}). "
-                "Check the network connection; if apt says the file is not found (404), "
-                "the package lists are out of date: run 'sudo apt-get update'")
-        deb = debs[0]
+        deb = fetch_kernel_deb(tmp, package)
         version = run(["dpkg-deb", "--field", deb, "Version"]).stdout.strip()
-
-        # Only boot/ (vmlinuz, config, System.map): `dpkg -x` would also
-        # unpack 400 MB of modules the initramfs does not use.
-        say(f"unpacking boot/ from {os.path.basename(deb)}")
         unpacked = os.path.join(tmp, "unpacked")
-        os.makedirs(os.path.join(unpacked, "boot"))
-        with subprocess.Popen(["dpkg-deb", "--fsys-tarfile", deb], stdout=subprocess.PIPE) as proc:
-            with tarfile.open(fileobj=proc.stdout, mode="r|") as tar:
-                for member in tar:
-                    name = os.path.normpath(member.name)
-                    if member.isfile() and os.path.dirname(name) == "boot":
-                        target = os.path.join(unpacked, "boot", os.path.basename(name))
-                        with tar.extractfile(member) as src, open(target, "wb") as dst:
-                            shutil.copyfileobj(src, dst)
-        if proc.returncode != 0:
-            raise PrepareError(f"dpkg-deb could not read {deb}")
-        if not glob.glob(os.path.join(unpacked, "boot", "vmlinuz-*")):
-            raise PrepareError(f"{os.path.basename(deb)} has no boot/vmlinuz-*")
+        unpack_kernel(deb, unpacked)
         with open(os.path.join(unpacked, "version"), "w") as f:
             f.write(version + "\n")
         os.replace(unpacked, os.path.join(kernel_root, package))
+
+
+def prepare_bochs_modules(cache_dir, package):
+    """The path of the kernel's bochs-modules.cpio, downloading the
+    package again for a cache made before the archive existed."""
+    path = os.path.join(cache_dir, "kernel", package, BOCHS_MODULES)
+    if os.path.exists(path):
+        return path
+    kernel_root = os.path.join(cache_dir, "kernel")
+    with tempfile.TemporaryDirectory(prefix="download-", dir=kernel_root) as tmp:
+        unpacked = os.path.join(tmp, "unpacked")
+        unpack_kernel(fetch_kernel_deb(tmp, package), unpacked, boot=False)
+        os.replace(os.path.join(unpacked, BOCHS_MODULES), path)
+    return path
 
 
 def prepare_kernel(cache_dir, package=None):
@@ -361,16 +448,19 @@ def prepare_initramfs(cache_dir, busybox_path=BUSYBOX):
     return {**paths, **manifest}
 
 
-def prepare(cache_dir=None, package=None, busybox_path=BUSYBOX):
+def prepare(cache_dir=None, package=None, busybox_path=BUSYBOX, bochs_modules=False):
     """Everything a boot needs, as a dict: kernel, kernel_package,
     kernel_version, initrd, initrd_wrong_expected, checksum (what the guest
-    prints after VESSEL-WORKLOAD-OK), busybox, cmdline, memory_mib."""
+    prints after VESSEL-WORKLOAD-OK), busybox, cmdline, memory_mib; and
+    bochs_modules (a cpio archive to append to the initrd) if asked."""
     cache_dir = cache_dir or os.environ.get("VESSEL_LINUX_CACHE") or default_cache_dir()
     with locked(cache_dir):
         kernel, kernel_package, kernel_version = prepare_kernel(cache_dir, package)
         guest = {"kernel": kernel, "kernel_package": kernel_package,
                  "kernel_version": kernel_version}
         guest.update(prepare_initramfs(cache_dir, busybox_path))
+        if bochs_modules:
+            guest["bochs_modules"] = prepare_bochs_modules(cache_dir, kernel_package)
     guest["cmdline"] = CMDLINE
     guest["memory_mib"] = MEMORY_MIB
     return guest

@@ -13,6 +13,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 
 sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -39,39 +40,78 @@ def expected_row(width, height, y):
     return bytes(COLOURS[left]) * half + bytes(COLOURS[right]) * (width - half)
 
 
+# --bochs: what the console draws (fbtest.sh): 40 full blocks in VGA red.
+CONSOLE_BLOCKS = 40
+CONSOLE_CELL = (8, 16)
+CONSOLE_RED = (0xaa, 0, 0)
+
+
+def expected_console_row(width, y):
+    """Rows 0..2*cell height of the screen after fbtest.sh's console drawing."""
+    if y < CONSOLE_CELL[1]:
+        red = CONSOLE_BLOCKS * CONSOLE_CELL[0]
+        return bytes(CONSOLE_RED) * red + bytes(3) * (width - red)
+    return bytes(3 * width)
+
+
 def run(opts, workdir):
-    guest = prepare.prepare(opts.cache_dir)
-    width, height = opts.resolution
+    guest = prepare.prepare(opts.cache_dir, bochs_modules=opts.bochs is not None)
+    width, height = opts.bochs or opts.resolution
     control = os.path.join(workdir, "control.sock")
+    extra_cmdline = "vessel.fbtest"
+    if opts.bochs:
+        # The DRM driver's fbdev takes the mode of video=, not firmware's.
+        extra_cmdline += f" vessel.bochs" + (f" video={width}x{height}" if (width, height) != opts.resolution else "")
+        initrd = os.path.join(workdir, "initramfs-bochs.cpio")
+        with open(initrd, "wb") as out:
+            for part in (guest["initrd"], guest["bochs_modules"]):
+                with open(part, "rb") as f:
+                    shutil.copyfileobj(f, out)
+        guest = dict(guest, initrd=initrd)
     machine = displaytest.Machine(linuxrun.vessel_test_command(
-        opts.vmm, guest, "vessel.fbtest", "--control", control, "--resolution", f"{width}x{height}"))
+        opts.vmm, guest, extra_cmdline, "--control", control,
+        "--resolution", "x".join(map(str, opts.resolution))))
     try:
         qmp = displaytest.Qmp(control, alive=machine.alive)
         ready = machine.wait_for(r"^VESSEL-FB-(READY|FAIL).*$", opts.timeout)
         if "FAIL" in ready.group(0):
             raise displaytest.TestFailure(ready.group(0))
-        shot = os.path.join(workdir, "linux-fb0.png")
-        qmp.execute("screendump", {"filename": shot})
-        if opts.artifacts:
-            os.makedirs(opts.artifacts, exist_ok=True)
-            shutil.copy(shot, os.path.join(opts.artifacts, "linux-fb0.png"))
-        got_w, got_h, rows = displaytest.decode_png(open(shot, "rb").read())
-        if (got_w, got_h) != (width, height):
-            raise displaytest.TestFailure(f"screendump is {got_w}x{got_h}, want {width}x{height}")
         text = machine.serial.text()
         want_info = f"{width}x{height} 32 bpp, stride {width * 4}"
         if want_info not in text:
             raise displaytest.TestFailure(f"init did not report fb0 as '{want_info}'")
-        first = height // 2
-        last = first + 4 * (height // 8)
-        difference = displaytest.compare_image(
-            rows[first:last], width, last - first,
-            lambda y: expected_row(width, height, first + y))
+        if opts.bochs and ("Found bochs VGA, ID 0xb0c5" not in text or "fb0 'bochs" not in text):
+            raise displaytest.TestFailure("Linux's bochs DRM driver did not take the device and fb0")
+        if opts.bochs:
+            first, last = 0, 2 * CONSOLE_CELL[1]
+            expect = lambda y: expected_console_row(width, y)  # noqa: E731
+        else:
+            first, last = height // 2, height // 2 + 4 * (height // 8)
+            expect = lambda y: expected_row(width, height, y)  # noqa: E731
+        shot = os.path.join(workdir, "linux-bochs-drm.png" if opts.bochs else "linux-fb0.png")
+        # The DRM driver's fbdev copies its shadow buffer to video memory a
+        # little later (deferred I/O): allow it a few seconds.
+        deadline = time.monotonic() + 10
+        while True:
+            qmp.execute("screendump", {"filename": shot})
+            got_w, got_h, rows = displaytest.decode_png(open(shot, "rb").read())
+            if (got_w, got_h) != (width, height):
+                difference = f"screendump is {got_w}x{got_h}, want {width}x{height}"
+            else:
+                difference = displaytest.compare_image(
+                    rows[first:last], width, last - first, lambda y: expect(first + y))
+            if not difference or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        if opts.artifacts:
+            os.makedirs(opts.artifacts, exist_ok=True)
+            shutil.copy(shot, os.path.join(opts.artifacts, os.path.basename(shot)))
         if difference:
             raise displaytest.TestFailure(f"rows {first}-{last - 1}: {difference}")
         machine.type("\n")
         machine.expect_exit(65, opts.timeout, " (init runs the workload after the test)")
-        print(f"PASS: Linux fb0 {width}x{height}: rows {first}-{last - 1} match the screendump")
+        what = "the bochs DRM driver's console" if opts.bochs else "fb0"
+        print(f"PASS: Linux {what} at {width}x{height}: rows {first}-{last - 1} match the screendump")
         return 0
     except displaytest.TestFailure as failure:
         print(f"FAIL: {failure}\n{machine.report()}")
@@ -88,7 +128,11 @@ def resolution(text):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--vmm", default=os.environ.get("VESSEL_VMM", "build/app/vessel-vmm"))
-    parser.add_argument("--resolution", type=resolution, default=(1024, 768))
+    parser.add_argument("--resolution", type=resolution, default=(1024, 768),
+                        help="vessel-vmm --resolution (default: 1024x768)")
+    parser.add_argument("--bochs", type=resolution, metavar="WxH",
+                        help="load Linux's bochs DRM driver and have it set this mode "
+                        "(video=WxH) before drawing")
     parser.add_argument("--timeout", type=float, default=180)
     parser.add_argument("--artifacts", help="keep the screendump in this directory")
     parser.add_argument("--cache-dir", help="see prepare.py --help")
