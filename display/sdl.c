@@ -894,6 +894,19 @@ struct sdl_window *sdl_window_new(struct display *display, struct input *input,
 			    SDL_GetError());
 		return NULL;
 	}
+	/*
+	 * Without a graphical session SDL falls back to drivers that show
+	 * nothing; a user asking for a window must hear so.  Tests ask for
+	 * them by name (SDL_VIDEODRIVER=offscreen).
+	 */
+	if (!*(g_getenv("SDL_VIDEODRIVER") ?: "") && SDL_GetCurrentVideoDriver() &&
+	    (!strcmp(SDL_GetCurrentVideoDriver(), "offscreen") ||
+	     !strcmp(SDL_GetCurrentVideoDriver(), "dummy"))) {
+		g_set_error(error, VESSEL_ERROR, VESSEL_ERROR_FAILED,
+			    "display: no graphical session to open a window in (neither DISPLAY nor WAYLAND_DISPLAY works); use --display none, or run from a desktop session");
+		SDL_QuitSubSystem(SDL_INIT_VIDEO);
+		return NULL;
+	}
 
 	w = g_new0(struct sdl_window, 1);
 	w->display = display;

@@ -91,5 +91,17 @@ class BadKernels(VmmTestCase):
                           "/nonexistent/dir")
 
 
+class NoGraphicalSession(VmmTestCase):
+    def test_window_without_a_session(self):
+        """--display sdl with no X or Wayland server: a clear error, not a
+        window nobody sees (SDL's offscreen fallback)."""
+        kernel = self.write("k", multiboot_image(HALT_FOREVER))
+        env = {"DISPLAY": "", "WAYLAND_DISPLAY": "", "SDL_VIDEODRIVER": "",
+               "XDG_RUNTIME_DIR": self.tmp.name}
+        result = run("--accel", "kvm", "--memory", "64M", "--kernel", kernel,
+                     "--display", "sdl", env=env)
+        self.assert_error(result, "no graphical session", "--display none")
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
