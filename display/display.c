@@ -225,32 +225,54 @@ static bool page_dirty(const uint64_t *bitmap, uint64_t page)
 }
 
 /*
- * Turns dirty pages into bands of whole lines: a line is dirty when any
- * page it touches is.  Adjacent dirty lines merge into one rectangle.
+ * The pixels of line y that lie in dirty pages, as [*x0, *x1); false if
+ * none.  A page holds 1024 pixels of a 32-bpp line, so on wide screens a
+ * change in one page is narrower than the line.
+ */
+static bool dirty_span(const struct display_surface *s, const uint64_t *bitmap, uint64_t offset,
+		       unsigned int y, unsigned int *x0, unsigned int *x1)
+{
+	unsigned int bpp = display_format_bytes_per_pixel(s->format);
+	uint64_t line_start = offset + (uint64_t)y * s->stride_bytes;
+	uint64_t line_end = line_start + (uint64_t)s->width * bpp;
+	uint64_t lo = UINT64_MAX, hi = 0;
+
+	for (uint64_t p = line_start >> PAGE_SHIFT; p <= (line_end - 1) >> PAGE_SHIFT; p++) {
+		if (!page_dirty(bitmap, p))
+			continue;
+		lo = MIN(lo, MAX(p << PAGE_SHIFT, line_start));
+		hi = MAX(hi, MIN((p + 1) << PAGE_SHIFT, line_end));
+	}
+	if (lo >= hi)
+		return false;
+	*x0 = (unsigned int)((lo - line_start) / bpp);
+	*x1 = (unsigned int)((hi - line_start + bpp - 1) / bpp);
+	return true;
+}
+
+/*
+ * Turns dirty pages into rectangles: runs of lines that touch a dirty page,
+ * each as wide as the union of the dirty parts of its lines.
  */
 static unsigned int deliver_dirty_lines(GArray *listeners, const struct display_surface *s,
 					const uint64_t *bitmap, uint64_t offset)
 {
-	unsigned int bpp = display_format_bytes_per_pixel(s->format);
-	uint64_t line_bytes = (uint64_t)s->width * bpp;
-	unsigned int rects = 0, band_start = 0;
+	unsigned int rects = 0, band_start = 0, band_x0 = 0, band_x1 = 0, x0, x1;
 	bool in_band = false;
 
 	for (unsigned int y = 0; y <= s->height; y++) {
-		bool dirty = false;
+		bool dirty = y < s->height && dirty_span(s, bitmap, offset, y, &x0, &x1);
 
-		if (y < s->height) {
-			uint64_t first = (offset + (uint64_t)y * s->stride_bytes) >> PAGE_SHIFT;
-			uint64_t last = (offset + (uint64_t)y * s->stride_bytes + line_bytes - 1) >> PAGE_SHIFT;
-
-			for (uint64_t p = first; p <= last && !dirty; p++)
-				dirty = page_dirty(bitmap, p);
-		}
 		if (dirty && !in_band) {
 			band_start = y;
+			band_x0 = x0;
+			band_x1 = x1;
 			in_band = true;
-		} else if (!dirty && in_band) {
-			struct display_rect r = { 0, band_start, s->width, y - band_start };
+		} else if (dirty) {
+			band_x0 = MIN(band_x0, x0);
+			band_x1 = MAX(band_x1, x1);
+		} else if (in_band) {
+			struct display_rect r = { band_x0, band_start, band_x1 - band_x0, y - band_start };
 
 			notify_update(listeners, s, &r);
 			rects++;

@@ -189,6 +189,37 @@ static void test_dirty_pages_become_line_bands(void)
 	fixture_clear(&f);
 }
 
+static void test_dirty_part_of_wide_lines(void)
+{
+	struct fixture f;
+	const struct display_rect *r;
+
+	fixture_init(&f);
+	/* 1920x32 at 32 bpp: a line is 7680 bytes, almost two pages. */
+	g_assert_true(set_mode(&f, 1920, 32, 7680, DISPLAY_FORMAT_XRGB8888, 0));
+	display_refresh(f.display);
+	g_array_set_size(f.rec.rects, 0);
+	/* Page 19 holds bytes 1024..5119 of line 10 (76800..84479), no other line. */
+	touch(&f.src, 19 * 4096);
+	g_assert_cmpuint(display_refresh(f.display), ==, 1);
+	r = &g_array_index(f.rec.rects, struct display_rect, 0);
+	g_assert_cmpuint(r->x, ==, 256);
+	g_assert_cmpuint(r->width, ==, 1024);
+	g_assert_cmpuint(r->y, ==, 10);
+	g_assert_cmpuint(r->height, ==, 1);
+
+	/* Page 20: the end of line 10 and the start of line 11: one band, their union. */
+	g_array_set_size(f.rec.rects, 0);
+	touch(&f.src, 20 * 4096);
+	g_assert_cmpuint(display_refresh(f.display), ==, 1);
+	r = &g_array_index(f.rec.rects, struct display_rect, 0);
+	g_assert_cmpuint(r->y, ==, 10);
+	g_assert_cmpuint(r->height, ==, 2);
+	g_assert_cmpuint(r->x, ==, 0);
+	g_assert_cmpuint(r->width, ==, 1920);
+	fixture_clear(&f);
+}
+
 static void test_offset_surface_and_invalidate(void)
 {
 	struct fixture f;
@@ -293,6 +324,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/display/pixel-formats", test_pixel_formats);
 	g_test_add_func("/display/mode-must-fit", test_mode_must_fit);
 	g_test_add_func("/display/dirty-pages-become-line-bands", test_dirty_pages_become_line_bands);
+	g_test_add_func("/display/dirty-part-of-wide-lines", test_dirty_part_of_wide_lines);
 	g_test_add_func("/display/offset-surface-and-invalidate", test_offset_surface_and_invalidate);
 	g_test_add_func("/display/screendump", test_screendump);
 	return g_test_run();
