@@ -20,6 +20,7 @@ void vmm_options_init(struct vmm_options *options)
 void vmm_options_clear(struct vmm_options *options)
 {
 	g_free(options->name);
+	spice_display_config_clear(&options->spice_config);
 	machine_config_clear(&options->machine);
 }
 
@@ -191,6 +192,15 @@ static gboolean on_name(const char *option, const char *value, gpointer data, GE
 	return TRUE;
 }
 
+static gboolean on_spice(const char *option, const char *value, gpointer data, GError **error)
+{
+	struct vmm_options *options = data;
+
+	spice_display_config_clear(&options->spice_config);
+	options->spice = spice_display_parse(value, &options->spice_config, error);
+	return options->spice;
+}
+
 static gboolean on_resolution(const char *option, const char *value, gpointer data, GError **error)
 {
 	struct vmm_options *options = data;
@@ -283,6 +293,10 @@ static const GOptionEntry entries[] = {
 	  "Where COM1 goes: stdio (default), none, or file:PATH", "BACKEND" },
 	{ "display", 0, 0, CALLBACK(on_display),
 	  "Show the guest screen: sdl (a window) or none (default; the control socket's screendump still works)", "TYPE" },
+	{ "spice", 0, 0, CALLBACK(on_spice),
+	  "Let SPICE clients view and drive the machine: port=N[,addr=A][,password-file=F]"
+	  "[,disable-ticketing][,tls-port=M,x509-dir=D] (addr defaults to 127.0.0.1; a password "
+	  "is needed unless disable-ticketing is given)", "OPTIONS" },
 	{ "name", 0, 0, CALLBACK(on_name), "Name of the machine, shown in the window title (default: Vessel)", "NAME" },
 	{ "resolution", 0, 0, CALLBACK(on_resolution),
 	  "Screen size the firmware sets up for the kernel (default: 1024x768)", "WxH" },

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "machine.h"
+#include "spice_display.h"
 
 enum vmm_display {
 	VMM_DISPLAY_NONE,	/* no window; the screen is still there for screendump */
@@ -19,6 +20,8 @@ struct vmm_options {
 	bool version;
 	enum vmm_display display;
 	char *name;		/* --name: for the window title */
+	bool spice;		/* --spice given */
+	struct spice_display_config spice_config;
 };
 
 void vmm_options_init(struct vmm_options *options);

@@ -22,6 +22,7 @@
 #include "machine_control.h"
 #include "options.h"
 #include "sdl.h"
+#include "spice_display.h"
 
 struct io_thread {
 	GMainContext *context;
@@ -168,6 +169,60 @@ static int run_with_window(struct machine *machine, const struct vmm_options *op
 	return mt.status;
 }
 
+/*
+ * QMP's set_password {"protocol": "spice", "password": PW}: sets or changes
+ * the SPICE password; an error names why when SPICE is off.
+ */
+static JsonNode *cmd_set_password(JsonObject *args, void *opaque, GError **error)
+{
+	struct spice_display *spice = opaque;
+	const char *protocol = json_object_get_string_member(args, "protocol");
+	GError *local = NULL;
+
+	if (g_strcmp0(protocol, "spice") != 0) {
+		g_set_error(error, CONTROL_ERROR, CONTROL_ERROR_GENERIC,
+			    "set_password: protocol '%s' is not supported; use \"spice\"", protocol);
+		return NULL;
+	}
+	if (!spice) {
+		g_set_error(error, CONTROL_ERROR, CONTROL_ERROR_GENERIC,
+			    "set_password: SPICE is not enabled (start the VMM with --spice)");
+		return NULL;
+	}
+	if (!spice_display_set_password(spice, json_object_get_string_member(args, "password"), &local)) {
+		g_set_error(error, CONTROL_ERROR, CONTROL_ERROR_GENERIC, "set_password: %s", local->message);
+		g_error_free(local);
+	}
+	return NULL;
+}
+
+static const struct control_arg set_password_args[] = {
+	{ "protocol", CONTROL_ARG_STRING, false },
+	{ "password", CONTROL_ARG_STRING, false },
+	{ "connected", CONTROL_ARG_STRING, true },	/* QMP's; "keep" is what we do */
+	{ NULL },
+};
+
+/* Starts the SPICE server on the I/O thread's context and says how to connect. */
+static struct spice_display *start_spice(struct vmm_options *options, struct machine *machine,
+					 GMainContext *context, GError **error)
+{
+	struct spice_display_config *config = &options->spice_config;
+	struct spice_display *spice;
+
+	config->name = options->name ? options->name : "Vessel";
+	spice = spice_display_new(config, machine_display(machine), machine_input(machine), context, error);
+	if (!spice)
+		return NULL;
+	log_info("SPICE: connect to %s", spice_display_uri(spice));
+	if (config->disable_ticketing)
+		log_warning("SPICE: no password (disable-ticketing): anyone who can reach %s can use this machine",
+			    config->addr ? config->addr : "127.0.0.1");
+	else if (!config->password)
+		log_warning("SPICE: no password yet: clients are refused until one is set (password-file= or set_password on the control socket)");
+	return spice;
+}
+
 static int fail(GError *error)
 {
 	log_error("%s", error->message);
@@ -181,6 +236,7 @@ int main(int argc, char **argv)
 	struct machine *machine = NULL;
 	struct control_server *server = NULL;
 	struct console *console = NULL;
+	struct spice_display *spice = NULL;
 	struct io_thread io = { 0 };
 	struct signal_watch signal_watches[3];
 	GError *error = NULL;
@@ -218,11 +274,17 @@ int main(int argc, char **argv)
 
 	io.context = g_main_context_new();
 	io.loop = g_main_loop_new(io.context, FALSE);
+	if (options.spice) {
+		spice = start_spice(&options, machine, io.context, &error);
+		if (!spice)
+			goto out;
+	}
 	if (options.machine.control_path) {
 		server = control_server_new(options.machine.control_path, io.context, &error);
 		if (!server)
 			goto out;
 		machine_control_register(server, machine);
+		control_server_add_command(server, "set_password", set_password_args, cmd_set_password, spice);
 	}
 	if (options.machine.serial == SERIAL_BACKEND_STDIO)
 		console = console_new(machine, io.context);
@@ -244,6 +306,8 @@ int main(int argc, char **argv)
 out:
 	console_free(console);
 	control_server_free(server);
+	/* After the I/O thread: nothing of spice-server's runs any more. */
+	spice_display_free(spice);
 	if (io.loop)
 		g_main_loop_unref(io.loop);
 	if (io.context)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "keymap.h"
 
+#include <glib.h>
 #include <linux/input-event-codes.h>
 
 /*
@@ -291,4 +292,34 @@ bool keymap_ps2_repeats(unsigned int code)
 	if (code == KEY_PAUSE || code == KEY_HANGEUL || code == KEY_HANJA)
 		return false;
 	return keymap_ps2_sequence(KEYMAP_SET2, code, true, bytes) > 0;
+}
+
+/*
+ * Set 1 back to evdev, for front ends that speak scan codes (SPICE clients
+ * send PC AT set 1).  Built once from the table above, so both directions
+ * always agree.
+ */
+static uint16_t set1_to_evdev_table[2][128];	/* [E0 prefix][make code] */
+
+static gpointer build_set1_to_evdev(gpointer unused)
+{
+	uint8_t bytes[KEYMAP_SEQUENCE_MAX];
+
+	for (unsigned int code = 1; code <= KEY_MAX; code++) {
+		unsigned int n = keymap_ps2_sequence(KEYMAP_SET1, code, true, bytes);
+
+		if (n == 1 && bytes[0] < 0x80 && !set1_to_evdev_table[0][bytes[0]])
+			set1_to_evdev_table[0][bytes[0]] = (uint16_t)code;
+		else if (n == 2 && bytes[0] == 0xe0 && bytes[1] < 0x80 && !set1_to_evdev_table[1][bytes[1]])
+			set1_to_evdev_table[1][bytes[1]] = (uint16_t)code;
+	}
+	return NULL;
+}
+
+unsigned int keymap_set1_to_evdev(bool e0, uint8_t make)
+{
+	static GOnce once = G_ONCE_INIT;
+
+	g_once(&once, build_set1_to_evdev, NULL);
+	return make < 0x80 ? set1_to_evdev_table[e0][make] : 0;
 }

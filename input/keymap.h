@@ -40,4 +40,10 @@ bool keymap_ps2_repeats(unsigned int code);
  */
 uint8_t keymap_set2_to_set1(uint8_t byte);
 
+/*
+ * The evdev code of a set 1 make code (e0: after an E0 prefix), 0 if no key
+ * has it.  Pause (E1 1D 45) is the caller's: it has no single make code.
+ */
+unsigned int keymap_set1_to_evdev(bool e0, uint8_t make);
+
 #endif
