@@ -175,7 +175,7 @@ static int run_with_window(struct machine *machine, const struct vmm_options *op
  */
 static JsonNode *cmd_set_password(JsonObject *args, void *opaque, GError **error)
 {
-	struct spice_display *spice = opaque;
+	struct spice_display *spice = g_atomic_pointer_get((struct spice_display **)opaque);
 	const char *protocol = json_object_get_string_member(args, "protocol");
 	GError *local = NULL;
 
@@ -186,7 +186,7 @@ static JsonNode *cmd_set_password(JsonObject *args, void *opaque, GError **error
 	}
 	if (!spice) {
 		g_set_error(error, CONTROL_ERROR, CONTROL_ERROR_GENERIC,
-			    "set_password: SPICE is not enabled (start the VMM with --spice)");
+			    "set_password: SPICE is not running (start the VMM with --spice)");
 		return NULL;
 	}
 	if (!spice_display_set_password(spice, json_object_get_string_member(args, "password"), &local)) {
@@ -203,17 +203,59 @@ static const struct control_arg set_password_args[] = {
 	{ NULL },
 };
 
-/* Starts the SPICE server on the I/O thread's context and says how to connect. */
+/*
+ * spice-server wants to be created on the thread that runs its core (its
+ * channels remember the thread that made them): the I/O thread.
+ */
+struct spice_start {
+	struct vmm_options *options;
+	struct machine *machine;
+	GMainContext *context;
+	struct spice_display *spice;
+	GError *error;
+	GMutex lock;
+	GCond cond;
+	bool done;
+};
+
+static gboolean spice_start_on_io_thread(gpointer data)
+{
+	struct spice_start *start = data;
+	struct spice_display *spice;
+
+	spice = spice_display_new(&start->options->spice_config, machine_display(start->machine),
+				  machine_input(start->machine), start->context, &start->error);
+	g_mutex_lock(&start->lock);
+	start->spice = spice;
+	start->done = true;
+	g_cond_signal(&start->cond);
+	g_mutex_unlock(&start->lock);
+	return G_SOURCE_REMOVE;
+}
+
+/* Starts the SPICE server on the running I/O thread and says how to connect. */
 static struct spice_display *start_spice(struct vmm_options *options, struct machine *machine,
 					 GMainContext *context, GError **error)
 {
 	struct spice_display_config *config = &options->spice_config;
+	struct spice_start start = { .options = options, .machine = machine, .context = context };
 	struct spice_display *spice;
 
 	config->name = options->name ? options->name : "Vessel";
-	spice = spice_display_new(config, machine_display(machine), machine_input(machine), context, error);
-	if (!spice)
+	g_mutex_init(&start.lock);
+	g_cond_init(&start.cond);
+	g_main_context_invoke(context, spice_start_on_io_thread, &start);
+	g_mutex_lock(&start.lock);
+	while (!start.done)
+		g_cond_wait(&start.cond, &start.lock);
+	g_mutex_unlock(&start.lock);
+	g_mutex_clear(&start.lock);
+	g_cond_clear(&start.cond);
+	spice = start.spice;
+	if (!spice) {
+		g_propagate_error(error, start.error);
 		return NULL;
+	}
 	log_info("SPICE: connect to %s", spice_display_uri(spice));
 	if (config->disable_ticketing)
 		log_warning("SPICE: no password (disable-ticketing): anyone who can reach %s can use this machine",
@@ -274,22 +316,23 @@ int main(int argc, char **argv)
 
 	io.context = g_main_context_new();
 	io.loop = g_main_loop_new(io.context, FALSE);
-	if (options.spice) {
-		spice = start_spice(&options, machine, io.context, &error);
-		if (!spice)
-			goto out;
-	}
 	if (options.machine.control_path) {
 		server = control_server_new(options.machine.control_path, io.context, &error);
 		if (!server)
 			goto out;
 		machine_control_register(server, machine);
-		control_server_add_command(server, "set_password", set_password_args, cmd_set_password, spice);
+		/* The server starts later, on the I/O thread: the command reads it then. */
+		control_server_add_command(server, "set_password", set_password_args, cmd_set_password, &spice);
 	}
 	if (options.machine.serial == SERIAL_BACKEND_STDIO)
 		console = console_new(machine, io.context);
 	watch_signals(machine, io.context, signal_watches);
 	io.thread = g_thread_new("io", io_thread_main, &io);
+	if (options.spice) {
+		g_atomic_pointer_set(&spice, start_spice(&options, machine, io.context, &error));
+		if (!spice)
+			goto stop_io;
+	}
 
 	if (options.display == VMM_DISPLAY_SDL)
 		status = run_with_window(machine, &options, &error);
@@ -299,6 +342,7 @@ int main(int argc, char **argv)
 	/* Let the last reply and the SHUTDOWN event reach control clients. */
 	if (server)
 		control_server_flush(server, 1000);
+stop_io:
 	g_main_context_invoke(io.context, io_thread_quit, io.loop);
 	g_thread_join(io.thread);
 	io.thread = NULL;

@@ -80,8 +80,15 @@ struct sdl_window {
 	struct sdl_gl gl;
 	struct sdl_sw sw;
 
-	/* The surface as last told by the display; written by the listener callbacks. */
+	/*
+	 * The surface as last told by the display, and what changed: written
+	 * by the listener callbacks, which run on whichever thread refreshes
+	 * the display (this one, or the I/O thread for SPICE), so under
+	 * damage_lock; the tick holds it while it applies and uploads them.
+	 */
+	GMutex damage_lock;
 	struct display_surface surface;
+	struct display_surface shown;	/* what the texture holds; the tick's own */
 	bool mode_pending;
 	enum sdl_upload upload;
 	bool texture_ready;		/* a texture exists for the surface */
@@ -179,9 +186,11 @@ static void sdl_on_mode_changed(void *opaque, const struct display_surface *surf
 {
 	struct sdl_window *w = opaque;
 
+	g_mutex_lock(&w->damage_lock);
 	w->surface = *surface;
 	w->mode_pending = true;
 	sdl_damage_everything(w);
+	g_mutex_unlock(&w->damage_lock);
 }
 
 static void sdl_on_update(void *opaque, const struct display_surface *surface,
@@ -189,8 +198,10 @@ static void sdl_on_update(void *opaque, const struct display_surface *surface,
 {
 	struct sdl_window *w = opaque;
 
+	g_mutex_lock(&w->damage_lock);
 	w->surface = *surface;
 	sdl_damage_add(w, rect);
+	g_mutex_unlock(&w->damage_lock);
 }
 
 static const struct display_listener_ops sdl_listener_ops = {
@@ -442,7 +453,7 @@ static void sdl_gl_draw(struct sdl_window *w)
 	glClearColor(0, 0, 0, 1);
 	glClear(GL_COLOR_BUFFER_BIT);
 	if (w->texture_ready && drawable_w > 0 && drawable_h > 0) {
-		sdl_place(&w->surface, drawable_w, drawable_h, &place, &nearest);
+		sdl_place(&w->shown, drawable_w, drawable_h, &place, &nearest);
 		filter = nearest ? GL_NEAREST : GL_LINEAR;
 		glBindTexture(GL_TEXTURE_2D, w->gl.texture);
 		glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, filter);
@@ -543,7 +554,7 @@ static void sdl_sw_draw(struct sdl_window *w)
 
 	if (!window_surface || window_surface->w <= 0 || window_surface->h <= 0)
 		return;
-	sdl_place(&w->surface, window_surface->w, window_surface->h, &place, &nearest);
+	sdl_place(&w->shown, window_surface->w, window_surface->h, &place, &nearest);
 	unscaled = w->texture_ready && place.w == w->sw.shadow->w && place.h == w->sw.shadow->h;
 	if (w->sw.full || !unscaled) {
 		/* Scaled pictures redraw whole: a scaled rectangle's edges would not line up. */
@@ -640,9 +651,12 @@ static void sdl_tick(struct sdl_window *w)
 {
 	sdl_update_title(w);
 	display_refresh(w->display);
+	g_mutex_lock(&w->damage_lock);
 	if (w->mode_pending)
 		sdl_apply_mode(w);
 	sdl_upload_damage(w);
+	w->shown = w->surface;
+	g_mutex_unlock(&w->damage_lock);
 	if (!w->redraw)
 		return;
 	w->redraw = false;
@@ -909,6 +923,7 @@ struct sdl_window *sdl_window_new(struct display *display, struct input *input,
 	}
 
 	w = g_new0(struct sdl_window, 1);
+	g_mutex_init(&w->damage_lock);
 	w->display = display;
 	w->input = input;
 	w->config = *config;
@@ -1020,5 +1035,6 @@ void sdl_window_free(struct sdl_window *w)
 	g_free(w->title);
 	g_free(w->title_state);
 	g_free(w->machine_name);
+	g_mutex_clear(&w->damage_lock);
 	g_free(w);
 }

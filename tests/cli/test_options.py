@@ -11,7 +11,7 @@ class Options(VmmTestCase):
         result = run("--help")
         self.assertEqual(result.returncode, 0, result.stderr)
         for option in ("--accel", "--memory", "--cpus", "--kernel", "--initrd", "--cmdline",
-                       "--serial", "--display", "--resolution", "--control", "--no-reboot", "--fw-cfg",
+                       "--serial", "--display", "--resolution", "--spice", "--control", "--no-reboot", "--fw-cfg",
                        "Exit status"):
             self.assertIn(option, result.stdout)
 
@@ -37,6 +37,11 @@ class Options(VmmTestCase):
             (("--serial", "tcp:1234"), ["--serial", "stdio, none or file:PATH"]),
             (("--serial", "file:"), ["--serial"]),
             (("--resolution", "big"), ["--resolution", "WIDTHxHEIGHT"]),
+            (("--spice", "port=abc"), ["--spice", "port=abc", "1-65535"]),
+            (("--spice", "addr=127.0.0.1"), ["--spice", "give a port"]),
+            (("--spice", "port=5930,colour=blue"), ["--spice", "'colour=blue'"]),
+            (("--spice", "port=5930,password-file=/nonexistent/pw"), ["--spice", "/nonexistent/pw"]),
+            (("--spice", "port=5930,tls-port=5931"), ["tls-port and x509-dir"]),
             (("--resolution", "9000x9000"), ["--resolution", "out of range"]),
             (("--display", "vnc"), ["--display", "'vnc'"]),
             (("--fw-cfg", "opt/x"), ["--fw-cfg", "name=NAME"]),
