@@ -204,10 +204,12 @@ static const struct control_arg set_password_args[] = {
 };
 
 /*
- * spice-server wants to be created on the thread that runs its core (its
- * channels remember the thread that made them): the I/O thread.
+ * spice-server wants to be created and destroyed on the thread that runs
+ * its core (its channels and clients remember the thread that made them):
+ * the I/O thread.  These run a function there and wait for it.
  */
-struct spice_start {
+struct io_call {
+	void (*fn)(struct io_call *call);
 	struct vmm_options *options;
 	struct machine *machine;
 	GMainContext *context;
@@ -218,19 +220,51 @@ struct spice_start {
 	bool done;
 };
 
-static gboolean spice_start_on_io_thread(gpointer data)
+static gboolean io_call_run(gpointer data)
 {
-	struct spice_start *start = data;
-	struct spice_display *spice;
+	struct io_call *call = data;
 
-	spice = spice_display_new(&start->options->spice_config, machine_display(start->machine),
-				  machine_input(start->machine), start->context, &start->error);
-	g_mutex_lock(&start->lock);
-	start->spice = spice;
-	start->done = true;
-	g_cond_signal(&start->cond);
-	g_mutex_unlock(&start->lock);
+	call->fn(call);
+	g_mutex_lock(&call->lock);
+	call->done = true;
+	g_cond_signal(&call->cond);
+	g_mutex_unlock(&call->lock);
 	return G_SOURCE_REMOVE;
+}
+
+static void run_on_io_thread(struct io_call *call)
+{
+	g_mutex_init(&call->lock);
+	g_cond_init(&call->cond);
+	g_main_context_invoke(call->context, io_call_run, call);
+	g_mutex_lock(&call->lock);
+	while (!call->done)
+		g_cond_wait(&call->cond, &call->lock);
+	g_mutex_unlock(&call->lock);
+	g_mutex_clear(&call->lock);
+	g_cond_clear(&call->cond);
+}
+
+static void spice_new_call(struct io_call *call)
+{
+	call->spice = spice_display_new(&call->options->spice_config, machine_display(call->machine),
+					machine_input(call->machine), call->context, &call->error);
+}
+
+static void spice_free_call(struct io_call *call)
+{
+	spice_display_free(call->spice);
+}
+
+static void stop_spice(struct spice_display **spice, GMainContext *context)
+{
+	struct io_call call = { .fn = spice_free_call, .context = context,
+				.spice = g_atomic_pointer_get(spice) };
+
+	if (!call.spice)
+		return;
+	g_atomic_pointer_set(spice, NULL);
+	run_on_io_thread(&call);
 }
 
 /* Starts the SPICE server on the running I/O thread and says how to connect. */
@@ -238,22 +272,15 @@ static struct spice_display *start_spice(struct vmm_options *options, struct mac
 					 GMainContext *context, GError **error)
 {
 	struct spice_display_config *config = &options->spice_config;
-	struct spice_start start = { .options = options, .machine = machine, .context = context };
+	struct io_call call = { .fn = spice_new_call, .options = options, .machine = machine,
+				.context = context };
 	struct spice_display *spice;
 
 	config->name = options->name ? options->name : "Vessel";
-	g_mutex_init(&start.lock);
-	g_cond_init(&start.cond);
-	g_main_context_invoke(context, spice_start_on_io_thread, &start);
-	g_mutex_lock(&start.lock);
-	while (!start.done)
-		g_cond_wait(&start.cond, &start.lock);
-	g_mutex_unlock(&start.lock);
-	g_mutex_clear(&start.lock);
-	g_cond_clear(&start.cond);
-	spice = start.spice;
+	run_on_io_thread(&call);
+	spice = call.spice;
 	if (!spice) {
-		g_propagate_error(error, start.error);
+		g_propagate_error(error, call.error);
 		return NULL;
 	}
 	log_info("SPICE: connect to %s", spice_display_uri(spice));
@@ -342,6 +369,7 @@ int main(int argc, char **argv)
 	/* Let the last reply and the SHUTDOWN event reach control clients. */
 	if (server)
 		control_server_flush(server, 1000);
+	stop_spice(&spice, io.context);
 stop_io:
 	g_main_context_invoke(io.context, io_thread_quit, io.loop);
 	g_thread_join(io.thread);
@@ -350,8 +378,6 @@ stop_io:
 out:
 	console_free(console);
 	control_server_free(server);
-	/* After the I/O thread: nothing of spice-server's runs any more. */
-	spice_display_free(spice);
 	if (io.loop)
 		g_main_loop_unref(io.loop);
 	if (io.context)
