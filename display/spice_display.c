@@ -303,6 +303,7 @@ struct spice_display {
 	bool kbd_e0;
 	unsigned int kbd_e1;		/* bytes left of a Pause sequence */
 	uint32_t mouse_buttons;
+	bool inputs_added;		/* spice-server holds state for them until removed */
 };
 
 static struct spice_display *from_qxl(QXLInstance *qin)
@@ -798,9 +799,11 @@ struct spice_display *spice_display_new(const struct spice_display_config *confi
 	s->qxl.id = 0;
 	s->kbd.base.sif = &kbd_interface.base;
 	s->mouse.base.sif = &mouse_interface.base;
-	if (spice_server_add_interface(s->server, &s->qxl.base) != 0 ||
-	    spice_server_add_interface(s->server, &s->kbd.base) != 0 ||
-	    spice_server_add_interface(s->server, &s->mouse.base) != 0)
+	if (spice_server_add_interface(s->server, &s->qxl.base) != 0)
+		goto fail_server;
+	s->inputs_added = spice_server_add_interface(s->server, &s->kbd.base) == 0 &&
+			  spice_server_add_interface(s->server, &s->mouse.base) == 0;
+	if (!s->inputs_added)
 		goto fail_server;
 	spice_server_vm_start(s->server);
 
@@ -840,6 +843,17 @@ void spice_display_free(struct spice_display *s)
 	}
 	if (s->server)
 		spice_server_destroy(s->server);
+#if SPICE_SERVER_VERSION <= 0x000f01
+	/*
+	 * spice-server 0.15.1 allocates the keyboard's and mouse's state in
+	 * spice_server_add_interface() (g_new0) and frees neither on removal
+	 * nor on destroy; nothing refers to them once the server is gone.
+	 */
+	if (s->inputs_added) {
+		g_free(s->kbd.st);
+		g_free(s->mouse.st);
+	}
+#endif
 	g_mutex_lock(&s->lock);
 	queue_clear_locked(s);
 	g_mutex_unlock(&s->lock);
