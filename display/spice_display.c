@@ -3,6 +3,9 @@
 
 #include <errno.h>
 #include <glib-unix.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <linux/input-event-codes.h>
 #include <spice.h>
 #include <string.h>
@@ -123,6 +126,48 @@ bool spice_display_parse(const char *text, struct spice_display_config *config, 
 		return false;
 	}
 	return true;
+}
+
+/*
+ * Whether addr:port can be listened on, with the reason if not:
+ * spice-server only says that it failed, and errno after it is not its.
+ */
+static bool check_port(const char *addr, unsigned int port, GError **error)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+	struct addrinfo *found = NULL;
+	char service[8];
+	int rc, err = 0;
+
+	g_snprintf(service, sizeof(service), "%u", port);
+	rc = getaddrinfo(addr, service, &hints, &found);
+	if (rc != 0) {
+		g_set_error(error, VESSEL_ERROR, VESSEL_ERROR_INVALID_ARGUMENT,
+			    "--spice: addr=%s: %s", addr, gai_strerror(rc));
+		return false;
+	}
+	for (struct addrinfo *ai = found; ai; ai = ai->ai_next) {
+		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		int one = 1;
+
+		if (fd < 0) {
+			err = errno;
+			continue;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 1) == 0) {
+			close(fd);
+			freeaddrinfo(found);
+			return true;
+		}
+		err = errno;
+		close(fd);
+	}
+	freeaddrinfo(found);
+	g_set_error(error, VESSEL_ERROR, VESSEL_ERROR_INVALID_ARGUMENT,
+		    "--spice: cannot listen on %s port %u: %s%s", addr, port, g_strerror(err),
+		    err == EADDRINUSE ? " (another program uses it: choose another port=)" : "");
+	return false;
 }
 
 /* --- the core interface on a GMainContext ----------------------------------- */
@@ -754,6 +799,9 @@ struct spice_display *spice_display_new(const struct spice_display_config *confi
 	if (!s->server)
 		goto fail_server;
 
+	if ((config->port && !check_port(addr, config->port, error)) ||
+	    (config->tls_port && !check_port(addr, config->tls_port, error)))
+		goto fail;
 	spice_server_set_addr(s->server, addr, 0);
 	if (config->port)
 		spice_server_set_port(s->server, (int)config->port);
@@ -786,12 +834,8 @@ struct spice_display *spice_display_new(const struct spice_display_config *confi
 	spice_server_set_jpeg_compression(s->server, SPICE_WAN_COMPRESSION_NEVER);
 	spice_server_set_zlib_glz_compression(s->server, SPICE_WAN_COMPRESSION_AUTO);
 	if (spice_server_init(s->server, &core_interface) != 0) {
-		int err = errno;
-
 		g_set_error(error, VESSEL_ERROR, VESSEL_ERROR_FAILED,
-			    "--spice: cannot listen on %s port %u: %s", addr,
-			    config->port ? config->port : config->tls_port,
-			    err ? g_strerror(err) : "spice-server failed to start");
+			    "--spice: spice-server could not start listening on %s (see its messages above)", addr);
 		goto fail;
 	}
 
@@ -820,7 +864,7 @@ struct spice_display *spice_display_new(const struct spice_display_config *confi
 	if (config->port)
 		g_string_append_printf(uri, ":%u", config->port);
 	if (config->tls_port)
-		g_string_append_printf(uri, "%ctls-port=%u", config->port ? '?' : ':', config->tls_port);
+		g_string_append_printf(uri, "?tls-port=%u", config->tls_port);
 	s->uri = g_string_free(uri, FALSE);
 	return s;
 
