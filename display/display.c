@@ -27,7 +27,19 @@ struct display {
 	GArray *listeners;		/* struct display_listener */
 	uint64_t *dirty_bitmap;		/* refresh_lock; one bit per VRAM page */
 	uint64_t dirty_words;
+
+	/*
+	 * What listeners were last told the screen holds (refresh_lock), line
+	 * after line without padding: dirty pages are compared with it block
+	 * by block, so a change is reported as the blocks that changed, not as
+	 * the pages (1024 pixels of a line) the guest wrote.
+	 */
+	uint8_t *shadow;
+	size_t shadow_size;
 };
+
+#define BLOCK_PIXELS	32		/* the unit of change reported */
+#define MAX_BLOCKS	(8192 / BLOCK_PIXELS)	/* per line; wider surfaces use larger blocks */
 
 unsigned int display_format_bytes_per_pixel(enum display_format format)
 {
@@ -101,6 +113,7 @@ void display_free(struct display *d)
 		return;
 	g_array_free(d->listeners, TRUE);
 	g_free(d->dirty_bitmap);
+	g_free(d->shadow);
 	g_mutex_clear(&d->refresh_lock);
 	g_mutex_clear(&d->lock);
 	g_free(d);
@@ -225,59 +238,107 @@ static bool page_dirty(const uint64_t *bitmap, uint64_t page)
 }
 
 /*
- * The pixels of line y that lie in dirty pages, as [*x0, *x1); false if
- * none.  A page holds 1024 pixels of a 32-bpp line, so on wide screens a
- * change in one page is narrower than the line.
+ * The bytes of line y that lie in dirty pages, as [*lo, *hi) from the start
+ * of the line; false if none.
  */
 static bool dirty_span(const struct display_surface *s, const uint64_t *bitmap, uint64_t offset,
-		       unsigned int y, unsigned int *x0, unsigned int *x1)
+		       unsigned int y, uint64_t *lo, uint64_t *hi)
 {
-	unsigned int bpp = display_format_bytes_per_pixel(s->format);
 	uint64_t line_start = offset + (uint64_t)y * s->stride_bytes;
-	uint64_t line_end = line_start + (uint64_t)s->width * bpp;
-	uint64_t lo = UINT64_MAX, hi = 0;
+	uint64_t line_end = line_start + (uint64_t)s->width * display_format_bytes_per_pixel(s->format);
+	uint64_t first = UINT64_MAX, last = 0;
 
 	for (uint64_t p = line_start >> PAGE_SHIFT; p <= (line_end - 1) >> PAGE_SHIFT; p++) {
 		if (!page_dirty(bitmap, p))
 			continue;
-		lo = MIN(lo, MAX(p << PAGE_SHIFT, line_start));
-		hi = MAX(hi, MIN((p + 1) << PAGE_SHIFT, line_end));
+		first = MIN(first, MAX(p << PAGE_SHIFT, line_start));
+		last = MAX(last, MIN((p + 1) << PAGE_SHIFT, line_end));
 	}
-	if (lo >= hi)
+	if (first >= last)
 		return false;
-	*x0 = (unsigned int)((lo - line_start) / bpp);
-	*x1 = (unsigned int)((hi - line_start + bpp - 1) / bpp);
+	*lo = first - line_start;
+	*hi = last - line_start;
 	return true;
 }
 
-/*
- * Turns dirty pages into rectangles: runs of lines that touch a dirty page,
- * each as wide as the union of the dirty parts of its lines.
- */
-static unsigned int deliver_dirty_lines(GArray *listeners, const struct display_surface *s,
-					const uint64_t *bitmap, uint64_t offset)
+/* The shadow holds the surface (after a mode change, or when all changed). */
+static void shadow_fill(struct display *d, const struct display_surface *s)
 {
-	unsigned int rects = 0, band_start = 0, band_x0 = 0, band_x1 = 0, x0, x1;
-	bool in_band = false;
+	size_t line_bytes = (size_t)s->width * display_format_bytes_per_pixel(s->format);
+	size_t size = line_bytes * s->height;
+
+	if (size != d->shadow_size) {
+		g_free(d->shadow);
+		d->shadow = g_malloc(size);
+		d->shadow_size = size;
+	}
+	for (unsigned int y = 0; y < s->height; y++)
+		memcpy(d->shadow + y * line_bytes, s->pixels + (size_t)y * s->stride_bytes, line_bytes);
+}
+
+struct run {
+	unsigned int x0, x1;		/* pixels */
+	unsigned int y, height;
+};
+
+/*
+ * Compares the dirty part of each line with the shadow in blocks of
+ * BLOCK_PIXELS, copies what changed, and reports runs of changed blocks;
+ * runs with the same columns on consecutive lines become one rectangle.
+ */
+static unsigned int deliver_changes(struct display *d, GArray *listeners,
+				    const struct display_surface *s, uint64_t offset)
+{
+	unsigned int bpp = display_format_bytes_per_pixel(s->format);
+	size_t line_bytes = (size_t)s->width * bpp;
+	unsigned int block = MAX(BLOCK_PIXELS, (s->width + MAX_BLOCKS - 1) / MAX_BLOCKS);
+	struct run open[MAX_BLOCKS], next[MAX_BLOCKS];
+	unsigned int nr_open = 0, rects = 0;
 
 	for (unsigned int y = 0; y <= s->height; y++) {
-		bool dirty = y < s->height && dirty_span(s, bitmap, offset, y, &x0, &x1);
+		unsigned int nr_next = 0;
+		uint64_t lo, hi;
 
-		if (dirty && !in_band) {
-			band_start = y;
-			band_x0 = x0;
-			band_x1 = x1;
-			in_band = true;
-		} else if (dirty) {
-			band_x0 = MIN(band_x0, x0);
-			band_x1 = MAX(band_x1, x1);
-		} else if (in_band) {
-			struct display_rect r = { band_x0, band_start, band_x1 - band_x0, y - band_start };
+		if (y < s->height && dirty_span(s, d->dirty_bitmap, offset, y, &lo, &hi)) {
+			const uint8_t *line = s->pixels + (size_t)y * s->stride_bytes;
+			uint8_t *copy = d->shadow + y * line_bytes;
+			unsigned int first = (unsigned int)(lo / bpp) / block;
+			unsigned int last = (unsigned int)((hi - 1) / bpp) / block;
 
-			notify_update(listeners, s, &r);
-			rects++;
-			in_band = false;
+			for (unsigned int b = first; b <= last; b++) {
+				size_t start = (size_t)b * block * bpp;
+				size_t len = MIN((size_t)block * bpp, line_bytes - start);
+
+				if (!memcmp(line + start, copy + start, len))
+					continue;
+				memcpy(copy + start, line + start, len);
+				if (nr_next && next[nr_next - 1].x1 == b * block)
+					next[nr_next - 1].x1 = MIN((b + 1) * block, s->width);
+				else
+					next[nr_next++] = (struct run){ b * block, MIN((b + 1) * block, s->width), y, 1 };
+			}
 		}
+		/* Runs of the line above that continue with the same columns grow. */
+		for (unsigned int i = 0; i < nr_open; i++) {
+			bool continued = false;
+
+			for (unsigned int j = 0; j < nr_next && !continued; j++) {
+				if (next[j].x0 == open[i].x0 && next[j].x1 == open[i].x1) {
+					next[j].y = open[i].y;
+					next[j].height = open[i].height + 1;
+					continued = true;
+				}
+			}
+			if (!continued) {
+				struct display_rect r = { open[i].x0, open[i].y, open[i].x1 - open[i].x0,
+							  open[i].height };
+
+				notify_update(listeners, s, &r);
+				rects++;
+			}
+		}
+		memcpy(open, next, nr_next * sizeof(next[0]));
+		nr_open = nr_next;
 	}
 	return rects;
 }
@@ -318,11 +379,11 @@ unsigned int display_refresh(struct display *d)
 		if (all_dirty) {
 			struct display_rect r = { 0, 0, s.width, s.height };
 
+			shadow_fill(d, &s);
 			notify_update(listeners, &s, &r);
 			rects = 1;
 		} else if (d->dirty_bitmap) {
-			rects = deliver_dirty_lines(listeners, &s, d->dirty_bitmap,
-						    (uint64_t)(s.pixels - d->vram));
+			rects = deliver_changes(d, listeners, &s, (uint64_t)(s.pixels - d->vram));
 		}
 	}
 	g_mutex_unlock(&d->refresh_lock);

@@ -343,6 +343,7 @@ struct spice_display {
 	uint8_t *primary_mem;
 	uint64_t unique;
 	GSource *refresh;
+	gint64 next_refresh_us;
 
 	/* Inputs (I/O thread). */
 	bool kbd_e0;
@@ -497,13 +498,31 @@ static const struct display_listener_ops listener_ops = {
 	.update = on_update,
 };
 
+/*
+ * The refresh keeps its own schedule (a GSource woken at absolute times):
+ * a GLib timeout counts its interval from the end of each callback, so the
+ * time a refresh takes would stretch the period.
+ */
 static gboolean refresh_tick(gpointer data)
 {
 	struct spice_display *s = data;
+	gint64 now = g_get_monotonic_time();
 
+	s->next_refresh_us += REFRESH_MS * 1000;
+	/* After a stall, carry on from now rather than catching up in a burst. */
+	if (s->next_refresh_us < now)
+		s->next_refresh_us = now + REFRESH_MS * 1000;
+	g_source_set_ready_time(s->refresh, s->next_refresh_us);
 	display_refresh(s->display);
 	return G_SOURCE_CONTINUE;
 }
+
+static gboolean refresh_dispatch(GSource *source, GSourceFunc callback, gpointer data)
+{
+	return callback(data);
+}
+
+static GSourceFuncs refresh_source_funcs = { .dispatch = refresh_dispatch };
 
 /* --- the QXL interface (called on spice-server's worker thread) ------------ */
 
@@ -853,7 +872,9 @@ struct spice_display *spice_display_new(const struct spice_display_config *confi
 
 	input_set_led_listener(input, leds_changed, s);
 	display_add_listener(display, &listener_ops, s);
-	s->refresh = g_timeout_source_new(REFRESH_MS);
+	s->refresh = g_source_new(&refresh_source_funcs, sizeof(GSource));
+	s->next_refresh_us = g_get_monotonic_time() + REFRESH_MS * 1000;
+	g_source_set_ready_time(s->refresh, s->next_refresh_us);
 	g_source_set_callback(s->refresh, refresh_tick, s, NULL);
 	g_source_attach(s->refresh, context);
 

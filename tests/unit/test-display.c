@@ -29,9 +29,16 @@ static bool fake_harvest(void *opaque, uint64_t *bitmap, uint64_t nr_pages)
 
 static const struct display_source_ops fake_ops = { .harvest_dirty = fake_harvest };
 
+/* The guest's write: the page is dirty (and, for poke, a byte changed). */
 static void touch(struct fake_source *src, uint64_t offset)
 {
 	src->dirty[offset / 4096 / 64] |= 1ULL << (offset / 4096 % 64);
+}
+
+static void poke(struct fake_source *src, uint64_t offset)
+{
+	src->vram[offset] ^= 0x5a;
+	touch(src, offset);
 }
 
 struct recorder {
@@ -147,7 +154,7 @@ static void test_mode_must_fit(void)
 	fixture_clear(&f);
 }
 
-static void test_dirty_pages_become_line_bands(void)
+static void test_changed_blocks(void)
 {
 	struct fixture f;
 	const struct display_rect *r;
@@ -163,22 +170,32 @@ static void test_dirty_pages_become_line_bands(void)
 	g_assert_cmpuint(display_refresh(f.display), ==, 0);
 	g_assert_cmpuint(f.rec.rects->len, ==, 0);
 
-	touch(&f.src, 10 * 4096 + 100);
-	touch(&f.src, 11 * 4096);
-	touch(&f.src, 100 * 4096 + 4095);
+	/* Pixels 25 of line 10 and 0 of line 11: the first 32-pixel block of both. */
+	poke(&f.src, 10 * 4096 + 100);
+	poke(&f.src, 11 * 4096);
+	/* The last pixel of line 100: its last block. */
+	poke(&f.src, 100 * 4096 + 4095);
 	g_assert_cmpuint(display_refresh(f.display), ==, 2);
 	r = &g_array_index(f.rec.rects, struct display_rect, 0);
+	g_assert_cmpuint(r->x, ==, 0);
+	g_assert_cmpuint(r->width, ==, 32);
 	g_assert_cmpuint(r->y, ==, 10);
 	g_assert_cmpuint(r->height, ==, 2);
-	g_assert_cmpuint(r->width, ==, 1024);
 	r = &g_array_index(f.rec.rects, struct display_rect, 1);
+	g_assert_cmpuint(r->x, ==, 992);
+	g_assert_cmpuint(r->width, ==, 32);
 	g_assert_cmpuint(r->y, ==, 100);
 	g_assert_cmpuint(r->height, ==, 1);
 	g_assert_cmpuint(f.rec.modes, ==, 1);
 
-	/* A page beyond the surface changes nothing visible. */
+	/* A page written with the same pixels, or beyond the surface: nothing. */
 	g_array_set_size(f.rec.rects, 0);
-	touch(&f.src, 900 * 4096);
+	touch(&f.src, 50 * 4096);
+	poke(&f.src, 900 * 4096);
+	g_assert_cmpuint(display_refresh(f.display), ==, 0);
+
+	/* Changed pixels the dirty log did not report stay unreported. */
+	f.src.vram[60 * 4096] ^= 1;
 	g_assert_cmpuint(display_refresh(f.display), ==, 0);
 
 	/* A source that cannot track: the whole surface, every time. */
@@ -189,7 +206,7 @@ static void test_dirty_pages_become_line_bands(void)
 	fixture_clear(&f);
 }
 
-static void test_dirty_part_of_wide_lines(void)
+static void test_changed_blocks_of_wide_lines(void)
 {
 	struct fixture f;
 	const struct display_rect *r;
@@ -199,24 +216,36 @@ static void test_dirty_part_of_wide_lines(void)
 	g_assert_true(set_mode(&f, 1920, 32, 7680, DISPLAY_FORMAT_XRGB8888, 0));
 	display_refresh(f.display);
 	g_array_set_size(f.rec.rects, 0);
-	/* Page 19 holds bytes 1024..5119 of line 10 (76800..84479), no other line. */
-	touch(&f.src, 19 * 4096);
+	/* Byte 1024 of line 10 (76800 + 1024, in page 19) is pixel 256. */
+	poke(&f.src, 76800 + 1024);
 	g_assert_cmpuint(display_refresh(f.display), ==, 1);
 	r = &g_array_index(f.rec.rects, struct display_rect, 0);
 	g_assert_cmpuint(r->x, ==, 256);
-	g_assert_cmpuint(r->width, ==, 1024);
+	g_assert_cmpuint(r->width, ==, 32);
 	g_assert_cmpuint(r->y, ==, 10);
 	g_assert_cmpuint(r->height, ==, 1);
 
-	/* Page 20: the end of line 10 and the start of line 11: one band, their union. */
+	/*
+	 * A 64-pixel-wide column changed on lines 4-7 and pixel 1900 of
+	 * line 5: two rectangles, not one as wide as the screen.
+	 */
 	g_array_set_size(f.rec.rects, 0);
-	touch(&f.src, 20 * 4096);
-	g_assert_cmpuint(display_refresh(f.display), ==, 1);
+	for (unsigned int y = 4; y < 8; y++) {
+		poke(&f.src, (uint64_t)y * 7680 + 640 * 4);
+		poke(&f.src, (uint64_t)y * 7680 + 700 * 4);
+	}
+	poke(&f.src, 5 * 7680 + 1900 * 4);
+	g_assert_cmpuint(display_refresh(f.display), ==, 2);
 	r = &g_array_index(f.rec.rects, struct display_rect, 0);
-	g_assert_cmpuint(r->y, ==, 10);
-	g_assert_cmpuint(r->height, ==, 2);
-	g_assert_cmpuint(r->x, ==, 0);
-	g_assert_cmpuint(r->width, ==, 1920);
+	g_assert_cmpuint(r->x, ==, 1888);	/* line 5's block ends first */
+	g_assert_cmpuint(r->y, ==, 5);
+	g_assert_cmpuint(r->width, ==, 32);
+	g_assert_cmpuint(r->height, ==, 1);
+	r = &g_array_index(f.rec.rects, struct display_rect, 1);
+	g_assert_cmpuint(r->x, ==, 640);	/* pixels 640 and 700: blocks 20 and 21 */
+	g_assert_cmpuint(r->width, ==, 64);
+	g_assert_cmpuint(r->y, ==, 4);
+	g_assert_cmpuint(r->height, ==, 4);
 	fixture_clear(&f);
 }
 
@@ -230,12 +259,14 @@ static void test_offset_surface_and_invalidate(void)
 	g_assert_true(set_mode(&f, 640, 480, 1280, DISPLAY_FORMAT_RGB565, 3 * 4096 + 2048));
 	display_refresh(f.display);
 	g_array_set_size(f.rec.rects, 0);
-	touch(&f.src, 3 * 4096);	/* before the surface but in the page of line 0 */
+	/* Pixel 0 of line 1 (byte 1280 of the surface), in page 3 like all of line 0. */
+	poke(&f.src, 3 * 4096 + 2048 + 1280);
 	g_assert_cmpuint(display_refresh(f.display), ==, 1);
 	r = &g_array_index(f.rec.rects, struct display_rect, 0);
-	g_assert_cmpuint(r->y, ==, 0);
-	/* Page 3 holds line 0 and the start of line 1. */
-	g_assert_cmpuint(r->height, ==, 2);
+	g_assert_cmpuint(r->x, ==, 0);
+	g_assert_cmpuint(r->width, ==, 32);
+	g_assert_cmpuint(r->y, ==, 1);
+	g_assert_cmpuint(r->height, ==, 1);
 
 	g_array_set_size(f.rec.rects, 0);
 	display_invalidate(f.display);
@@ -323,8 +354,8 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/display/pixel-formats", test_pixel_formats);
 	g_test_add_func("/display/mode-must-fit", test_mode_must_fit);
-	g_test_add_func("/display/dirty-pages-become-line-bands", test_dirty_pages_become_line_bands);
-	g_test_add_func("/display/dirty-part-of-wide-lines", test_dirty_part_of_wide_lines);
+	g_test_add_func("/display/changed-blocks", test_changed_blocks);
+	g_test_add_func("/display/changed-blocks-of-wide-lines", test_changed_blocks_of_wide_lines);
 	g_test_add_func("/display/offset-surface-and-invalidate", test_offset_surface_and_invalidate);
 	g_test_add_func("/display/screendump", test_screendump);
 	return g_test_run();
