@@ -11,6 +11,8 @@ spice-server set up its encoders and caches), the VMM's resident set
   pixel and leaving;
 * spicy-screenshot killed 0.3 s after its start (a client that vanishes
   in the link handshake or in the middle of the picture);
+* two spicy-screenshots at once (spice-server serves one client at a
+  time, a new one taking over: at least one must get a picture);
 * spice-keys opening the inputs channel and leaving at once;
 * a TCP connection closed without a byte, and one that sends the SPICE
   magic and garbage, then closes.
@@ -69,6 +71,27 @@ def vanishing_client(guest, workdir):
     proc.wait()
 
 
+def two_clients(guest, workdir):
+    """Two spicy-screenshots at once.  spice-server serves one client at a
+    time (a new one takes over), so at least one must get a picture; the
+    VMM must take it in its stride.  Returns the problems."""
+    procs = [subprocess.Popen(["spicy-screenshot", "-h", "127.0.0.1", "-p", str(guest.port),
+                               "-w", guest.passwords[-1],
+                               "-o", os.path.join(workdir, f"pair{i}.ppm")],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL) for i in range(2)]
+    statuses = []
+    for proc in procs:
+        try:
+            statuses.append(proc.wait(30))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            statuses.append(proc.wait())
+    if 0 not in statuses:
+        return [f"two clients at once: neither got a picture (statuses {statuses})"]
+    return []
+
+
 def raw_connections(port):
     """One connection closed at once, one with the link magic ("REDQ",
     SPICE protocol §4.1 link header) and then garbage."""
@@ -93,6 +116,7 @@ def run(opts, workdir):
                 break
             problems += expect_picture(opts, guest, workdir, "640x480", f"cycle {cycle}")
             vanishing_client(guest, workdir)
+            problems += two_clients(guest, workdir)
             result = spice_keys(opts, guest.port, guest.passwords[-1])
             if result.status != 0:
                 problems.append(f"cycle {cycle}: spice-keys could not open the inputs "
