@@ -9,6 +9,7 @@ import argparse
 import os
 import secrets
 import shutil
+import tempfile
 import socket
 import subprocess
 import sys
@@ -263,3 +264,13 @@ def check_environment(opts, tools):
             print(f"FAIL {opts.name}: {tool} is not installed")
             return 1
     return None
+
+
+def run_test(opts, tools, run):
+    """The end of every script's main(): check the clients, then run(opts,
+    workdir) in a temporary directory; returns the exit status."""
+    skip = check_environment(opts, tools)
+    if skip is not None:
+        return skip
+    with tempfile.TemporaryDirectory(prefix="vessel-spice-") as workdir:
+        return run(opts, workdir)

@@ -20,8 +20,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from spicetest import (Machine, TestFailure, argument_parser,  # noqa: E402
-                       check_environment, free_port, verdict, vessel_command)
+from spicetest import (run_test, Machine, TestFailure, argument_parser,  # noqa: E402
+                       free_port, verdict, vessel_command)
 import test_tls  # noqa: E402
 
 BUSY = os.strerror(98)      # EADDRINUSE: "Address already in use"
@@ -69,11 +69,7 @@ def main():
     if opts.qemu:
         print(f"SKIP {opts.name}: vessel-vmm's own error messages; nothing to run on QEMU")
         return 77
-    skip = check_environment(opts, ["openssl"])
-    if skip is not None:
-        return skip
-    with tempfile.TemporaryDirectory(prefix="vessel-spice-") as workdir:
-        return run(opts, workdir)
+    return run_test(opts, ["openssl"], run)
 
 
 if __name__ == "__main__":

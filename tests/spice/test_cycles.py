@@ -36,8 +36,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from spicetest import (PASS_STATUS, READY_TIMEOUT_S, SpiceGuest,  # noqa: E402
-                       TestFailure, argument_parser, check_environment, decode_image,
+from spicetest import (run_test, PASS_STATUS, READY_TIMEOUT_S, SpiceGuest,  # noqa: E402
+                       TestFailure, argument_parser, decode_image,
                        keep_artifact, new_password, picture_difference, screenshot,
                        spice_keys, verdict)
 
@@ -182,11 +182,7 @@ def main():
     ap.add_argument("--rss-limit-mib", type=float, default=4,
                     help="how much VmRSS may grow over the cycles (default 4)")
     opts = ap.parse_args()
-    skip = check_environment(opts, ["spicy-screenshot", opts.spice_keys])
-    if skip is not None:
-        return skip
-    with tempfile.TemporaryDirectory(prefix="vessel-spice-") as workdir:
-        return run(opts, workdir)
+    return run_test(opts, ["spicy-screenshot", opts.spice_keys], run)
 
 
 if __name__ == "__main__":

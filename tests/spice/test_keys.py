@@ -37,8 +37,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from spicetest import (PASS_STATUS, READY_TIMEOUT_S, SpiceGuest,  # noqa: E402
-                       TestFailure, argument_parser, check_environment, new_password,
+from spicetest import (run_test, PASS_STATUS, READY_TIMEOUT_S, SpiceGuest,  # noqa: E402
+                       TestFailure, argument_parser, new_password,
                        spice_keys, verdict)
 import test_keyboard  # noqa: E402  (tests/display-guests, on the path via spicetest)
 
@@ -139,11 +139,7 @@ def main():
     ap.add_argument("--extended", action="store_true",
                     help="also Up and right Ctrl (E0-prefixed codes) before Escape")
     opts = ap.parse_args()
-    skip = check_environment(opts, [opts.spice_keys])
-    if skip is not None:
-        return skip
-    with tempfile.TemporaryDirectory(prefix="vessel-spice-") as workdir:
-        return run(opts, workdir)
+    return run_test(opts, [opts.spice_keys], run)
 
 
 if __name__ == "__main__":

@@ -27,8 +27,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from spicetest import (PASS_STATUS, READY_TIMEOUT_S, SpiceGuest,  # noqa: E402
-                       TestFailure, argument_parser, check_environment, keep_artifact,
+from spicetest import (run_test, PASS_STATUS, READY_TIMEOUT_S, SpiceGuest,  # noqa: E402
+                       TestFailure, argument_parser, keep_artifact,
                        new_password, picture_difference, screenshot, spice_keys, verdict)
 
 MODE = "640x480"
@@ -163,11 +163,7 @@ def main():
     ap = argument_parser(__doc__, "spice-password")
     ap.add_argument("--spice-keys", required=True, help="tests/spice/spice-keys from the build")
     opts = ap.parse_args()
-    skip = check_environment(opts, ["spicy-screenshot", opts.spice_keys])
-    if skip is not None:
-        return skip
-    with tempfile.TemporaryDirectory(prefix="vessel-spice-") as workdir:
-        return run(opts, workdir)
+    return run_test(opts, ["spicy-screenshot", opts.spice_keys], run)
 
 
 if __name__ == "__main__":

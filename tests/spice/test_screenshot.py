@@ -28,8 +28,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from spicetest import (PASS_STATUS, READY_TIMEOUT_S, SpiceGuest,  # noqa: E402
-                       TestFailure, argument_parser, check_environment, keep_artifact,
+from spicetest import (run_test, PASS_STATUS, READY_TIMEOUT_S, SpiceGuest,  # noqa: E402
+                       TestFailure, argument_parser, keep_artifact,
                        new_password, picture_difference, screenshot, verdict)
 
 ATTEMPTS = 3
@@ -95,11 +95,7 @@ def main():
                     metavar="X,Y", help="the guest alters pixel (X,Y); the test "
                     "wants the comparison to find exactly that pixel")
     opts = ap.parse_args()
-    skip = check_environment(opts, ["spicy-screenshot"])
-    if skip is not None:
-        return skip
-    with tempfile.TemporaryDirectory(prefix="vessel-spice-") as workdir:
-        return run(opts, workdir)
+    return run_test(opts, ["spicy-screenshot"], run)
 
 
 if __name__ == "__main__":

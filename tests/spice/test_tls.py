@@ -29,8 +29,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from spicetest import (READY_TIMEOUT_S, SpiceGuest, TestFailure,  # noqa: E402
-                       argument_parser, check_environment, new_password,
+from spicetest import (run_test, READY_TIMEOUT_S, SpiceGuest, TestFailure,  # noqa: E402
+                       argument_parser, new_password,
                        picture_difference, screenshot, spice_keys, verdict)
 
 
@@ -137,11 +137,7 @@ def main():
     ap = argument_parser(__doc__, "spice-tls")
     ap.add_argument("--spice-keys", required=True, help="tests/spice/spice-keys from the build")
     opts = ap.parse_args()
-    skip = check_environment(opts, ["openssl", "spicy-screenshot", opts.spice_keys])
-    if skip is not None:
-        return skip
-    with tempfile.TemporaryDirectory(prefix="vessel-spice-") as workdir:
-        return run(opts, workdir)
+    return run_test(opts, ["openssl", "spicy-screenshot", opts.spice_keys], run)
 
 
 if __name__ == "__main__":

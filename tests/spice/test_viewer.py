@@ -32,8 +32,8 @@ import time
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from spicetest import (PASS_STATUS, READY_TIMEOUT_S, SpiceGuest,  # noqa: E402
-                       TestFailure, argument_parser, check_environment, new_password,
+from spicetest import (run_test, PASS_STATUS, READY_TIMEOUT_S, SpiceGuest,  # noqa: E402
+                       TestFailure, argument_parser, new_password,
                        patterns, picture_difference, verdict)
 from orphans import die_with_parent  # noqa: E402
 import test_keyboard  # noqa: E402
@@ -204,11 +204,7 @@ def run(opts, workdir):
 
 def main():
     opts = argument_parser(__doc__, "spice-viewer").parse_args()
-    skip = check_environment(opts, ["remote-viewer", "Xvfb", "xdotool", "xwd"])
-    if skip is not None:
-        return skip
-    with tempfile.TemporaryDirectory(prefix="vessel-spice-") as workdir:
-        return run(opts, workdir)
+    return run_test(opts, ["remote-viewer", "Xvfb", "xdotool", "xwd"], run)
 
 
 if __name__ == "__main__":
