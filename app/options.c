@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bochs_display.h"
 #include "config.h"
 #include "error.h"
 
@@ -171,9 +172,9 @@ bool vmm_options_parse_resolution(const char *value, struct machine_config *conf
 	if (sscanf(value, "%ux%u%n", &width, &height, &end) != 2 || value[end] || !g_ascii_isdigit(value[0])) {
 		return invalid(error, "--resolution: '%s' is not WIDTHxHEIGHT, e.g. 1280x800", value);
 	}
-	/* 32 bpp in 16 MiB of video memory, with the limits of the dispi registers. */
-	if (width < 320 || height < 200 || width > 8192 || height > 8192 ||
-	    (uint64_t)width * height * 4 > (16u << 20))
+	/* 32 bpp in the framebuffer's video memory, within the dispi registers' limits. */
+	if (width < 320 || height < 200 || width > BOCHS_DISPLAY_MAX_WIDTH ||
+	    height > BOCHS_DISPLAY_MAX_HEIGHT || (uint64_t)width * height * 4 > BOCHS_DISPLAY_DEFAULT_VRAM)
 		return invalid(error, "--resolution: %ux%u is out of range (from 320x200 up to 16 MiB at 32 bits per pixel, e.g. 2560x1600)",
 			       width, height);
 	config->display_width = width;

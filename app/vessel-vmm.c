@@ -209,22 +209,18 @@ static const struct control_arg set_password_args[] = {
  * the I/O thread.  These run a function there and wait for it.
  */
 struct io_call {
-	void (*fn)(struct io_call *call);
-	struct vmm_options *options;
-	struct machine *machine;
-	GMainContext *context;
-	struct spice_display *spice;
-	GError *error;
+	void (*fn)(void *data);
+	void *data;
 	GMutex lock;
 	GCond cond;
 	bool done;
 };
 
-static gboolean io_call_run(gpointer data)
+static gboolean io_call_run(gpointer opaque)
 {
-	struct io_call *call = data;
+	struct io_call *call = opaque;
 
-	call->fn(call);
+	call->fn(call->data);
 	g_mutex_lock(&call->lock);
 	call->done = true;
 	g_cond_signal(&call->cond);
@@ -232,39 +228,50 @@ static gboolean io_call_run(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-static void run_on_io_thread(struct io_call *call)
+static void run_on_io_thread(GMainContext *context, void (*fn)(void *data), void *data)
 {
-	g_mutex_init(&call->lock);
-	g_cond_init(&call->cond);
-	g_main_context_invoke(call->context, io_call_run, call);
-	g_mutex_lock(&call->lock);
-	while (!call->done)
-		g_cond_wait(&call->cond, &call->lock);
-	g_mutex_unlock(&call->lock);
-	g_mutex_clear(&call->lock);
-	g_cond_clear(&call->cond);
+	struct io_call call = { .fn = fn, .data = data };
+
+	g_mutex_init(&call.lock);
+	g_cond_init(&call.cond);
+	g_main_context_invoke(context, io_call_run, &call);
+	g_mutex_lock(&call.lock);
+	while (!call.done)
+		g_cond_wait(&call.cond, &call.lock);
+	g_mutex_unlock(&call.lock);
+	g_mutex_clear(&call.lock);
+	g_cond_clear(&call.cond);
 }
 
-static void spice_new_call(struct io_call *call)
+struct spice_start {
+	struct vmm_options *options;
+	struct machine *machine;
+	GMainContext *context;
+	struct spice_display *spice;
+	GError *error;
+};
+
+static void spice_new_call(void *data)
 {
-	call->spice = spice_display_new(&call->options->spice_config, machine_display(call->machine),
-					machine_input(call->machine), call->context, &call->error);
+	struct spice_start *start = data;
+
+	start->spice = spice_display_new(&start->options->spice_config, machine_display(start->machine),
+					 machine_input(start->machine), start->context, &start->error);
 }
 
-static void spice_free_call(struct io_call *call)
+static void spice_free_call(void *data)
 {
-	spice_display_free(call->spice);
+	spice_display_free(data);
 }
 
 static void stop_spice(struct spice_display **spice, GMainContext *context)
 {
-	struct io_call call = { .fn = spice_free_call, .context = context,
-				.spice = g_atomic_pointer_get(spice) };
+	struct spice_display *running = g_atomic_pointer_get(spice);
 
-	if (!call.spice)
+	if (!running)
 		return;
 	g_atomic_pointer_set(spice, NULL);
-	run_on_io_thread(&call);
+	run_on_io_thread(context, spice_free_call, running);
 }
 
 /* Starts the SPICE server on the running I/O thread and says how to connect. */
@@ -272,15 +279,14 @@ static struct spice_display *start_spice(struct vmm_options *options, struct mac
 					 GMainContext *context, GError **error)
 {
 	struct spice_display_config *config = &options->spice_config;
-	struct io_call call = { .fn = spice_new_call, .options = options, .machine = machine,
-				.context = context };
+	struct spice_start start = { .options = options, .machine = machine, .context = context };
 	struct spice_display *spice;
 
 	config->name = options->name ? options->name : "Vessel";
-	run_on_io_thread(&call);
-	spice = call.spice;
+	run_on_io_thread(context, spice_new_call, &start);
+	spice = start.spice;
 	if (!spice) {
-		g_propagate_error(error, call.error);
+		g_propagate_error(error, start.error);
 		return NULL;
 	}
 	log_info("SPICE: connect to %s", spice_display_uri(spice));

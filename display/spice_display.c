@@ -418,31 +418,34 @@ static void queue_clear_locked(struct spice_display *s)
 		update_free(u);
 }
 
+/*
+ * Called by the refresh (one at a time, as are mode changes), so the
+ * primary surface cannot change under it; the lock only keeps the queue
+ * from the worker, which is why the pixels are copied outside it.
+ */
 static void push_update(struct spice_display *s, const struct display_surface *surface,
 			const struct display_rect *r)
 {
+	struct display_rect all = { 0, 0, surface->width, surface->height };
 	struct spice_update *u;
-	bool wake;
+	bool primary, wake;
 
 	g_mutex_lock(&s->lock);
-	if (!s->primary) {
-		g_mutex_unlock(&s->lock);
-		return;
-	}
+	primary = s->primary;
 	/*
 	 * A client (or the worker) that does not keep up: what waits is
 	 * replaced by one update of the whole screen, so memory stays bounded
 	 * and the picture is still right.
 	 */
-	if (g_queue_get_length(&s->queue) >= QUEUE_MAX) {
-		struct display_rect all = { 0, 0, surface->width, surface->height };
-
+	if (primary && g_queue_get_length(&s->queue) >= QUEUE_MAX) {
 		queue_clear_locked(s);
 		r = &all;
-		u = update_new(s, surface, r);
-	} else {
-		u = update_new(s, surface, r);
 	}
+	g_mutex_unlock(&s->lock);
+	if (!primary)
+		return;
+	u = update_new(s, surface, r);
+	g_mutex_lock(&s->lock);
 	g_queue_push_tail(&s->queue, u);
 	wake = s->notify;
 	s->notify = false;

@@ -504,21 +504,29 @@ def print_report(peers, opts):
             print(f"{peer.name} ({peer.accel}): not measured: {peer.unavailable}")
     for peer in peers:
         add_cpu_per_picture(peer)
+    print_table(peers, ROWS)
+
+
+def print_table(peers, rows, label_width=34, unit_width=2):
+    """One table per accelerator: a column per VMM and vessel/qemu.  A row
+    is (label, figure, summary, unit[, scale])."""
+    column = 12 + unit_width
     for accel in ("kvm", "tcg"):
         group = [p for p in peers if p.accel == accel and p.figures]
         if not group:
             continue
-        names = [p.name for p in group]
         ratio = len(group) == 2
-        print(f"\n{accel:34s}" + "".join(f"{name:>14s}" for name in names) +
+        print(f"\n{accel:{label_width}s}" + "".join(f"{p.name:>{column}s}" for p in group) +
               (f"{'vessel/qemu':>14s}" if ratio else ""))
-        for label, figure, summary, unit in ROWS:
-            values = [summary(p.figures[figure]) if p.figures.get(figure) else None
+        for label, figure, summary, unit, *scale in rows:
+            factor = scale[0] if scale else 1
+            values = [summary(p.figures[figure]) * factor if p.figures.get(figure) else None
                       for p in group]
             if all(v is None for v in values):
                 continue
-            row = f"{label:34s}" + "".join(
-                f"{v:11.1f} {unit:2s}" if v is not None else f"{'-':>14s}" for v in values)
+            row = f"{label:{label_width}s}" + "".join(
+                f"{v:11.1f} {unit:{unit_width}s}" if v is not None else f"{'-':>{column}s}"
+                for v in values)
             if ratio and None not in values and values[1]:
                 row += f"{values[0] / values[1]:14.2f}"
             print(row)

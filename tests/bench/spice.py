@@ -62,7 +62,7 @@ sys.dont_write_bytecode = True     # keep __pycache__ out of the source tree
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "pylib"))
-from display import (BACKGROUND, HEIGHT, MARKER_X, MARKER_Y, MARKERS, QEMU,  # noqa: E402
+from display import (BACKGROUND, print_table, HEIGHT, MARKER_X, MARKER_Y, MARKERS, QEMU,  # noqa: E402
                      WIDTH, BenchError, Peer, Session, Stream, frame_rate, percentile,
                      process_cpu_seconds, qemu_command, vessel_command)
 from orphans import die_with_parent  # noqa: E402
@@ -433,23 +433,7 @@ def print_report(peers, opts):
     for peer in peers:
         if peer.unavailable:
             print(f"{peer.name} ({peer.accel}): not measured: {peer.unavailable}")
-    for accel in ("kvm", "tcg"):
-        group = [p for p in peers if p.accel == accel and p.figures]
-        if not group:
-            continue
-        ratio = len(group) == 2
-        print(f"\n{accel:38s}" + "".join(f"{p.name:>16s}" for p in group) +
-              (f"{'vessel/qemu':>13s}" if ratio else ""))
-        for label, figure, summary, unit, scale in ROWS:
-            values = [summary(p.figures[figure]) * scale if p.figures.get(figure) else None
-                      for p in group]
-            if all(v is None for v in values):
-                continue
-            row = f"{label:38s}" + "".join(
-                f"{v:11.1f} {unit:4s}" if v is not None else f"{'-':>16s}" for v in values)
-            if ratio and None not in values and values[1]:
-                row += f"{values[0] / values[1]:13.2f}"
-            print(row)
+    print_table(peers, ROWS, label_width=38, unit_width=4)
 
 
 def smoke_check(peers):
