@@ -179,7 +179,7 @@ static void dispi_write(struct bochs_display *bd, unsigned int index, uint16_t v
 				uint64_t used = (uint64_t)r[DISPI_VIRT_WIDTH] * bytes_per_pixel(r[DISPI_BPP]) *
 						r[DISPI_YRES];
 
-				memset(bd->vram, 0, MIN(used, bd->vram_size_bytes));
+				guest_memory_device_ram_zero(bd->mem, (unsigned int)bd->vram_index, used);
 				display_invalidate(bd->display);
 			}
 		}

@@ -191,6 +191,17 @@ bool guest_memory_map_device_ram(struct guest_memory *mem, unsigned int index, u
 	return ok;
 }
 
+void guest_memory_device_ram_zero(struct guest_memory *mem, unsigned int index, uint64_t len)
+{
+	struct guest_memory_device_ram *d = &mem->device_ram[index];
+	uint64_t pages = MIN((len + 0xfff) & ~0xfffULL, d->size_bytes);
+
+	g_assert(index < mem->nr_device_ram);
+	/* Private anonymous memory: MADV_DONTNEED makes it read as zero. */
+	if (pages && madvise(d->host, pages, MADV_DONTNEED) != 0)
+		memset(d->host, 0, pages);
+}
+
 uint64_t guest_memory_device_ram_addr(const struct guest_memory *mem, unsigned int index)
 {
 	return __atomic_load_n(&mem->device_ram[index].guest_phys_addr, __ATOMIC_ACQUIRE);

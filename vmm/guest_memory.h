@@ -69,6 +69,12 @@ int guest_memory_add_device_ram(struct guest_memory *mem, const char *name, uint
 bool guest_memory_map_device_ram(struct guest_memory *mem, unsigned int index,
 				 uint64_t guest_phys_addr);
 uint64_t guest_memory_device_ram_addr(const struct guest_memory *mem, unsigned int index);
+/*
+ * Zeroes the first len bytes of device memory `index` by giving the pages
+ * back to the host (they read as zero and cost nothing until written), as
+ * a device clearing its memory does.
+ */
+void guest_memory_device_ram_zero(struct guest_memory *mem, unsigned int index, uint64_t len);
 
 /*
  * Host pointer to [guest_phys_addr, +len) when it lies inside one region of
