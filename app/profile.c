@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Placeholder: being written (issue 6). */
+#include "profile.h"
