@@ -16,6 +16,7 @@
  *   0x0009fc00  reserved: top 1 KiB of conventional memory (EBDA)
  *   0x000a0000  reserved: legacy VGA / option ROM window
  *   0x000f0000  reserved: BIOS area, holds the MP floating pointer + table
+ *   0x000f1000  ... and the ACPI tables (RSDP first, where guests scan)
  *   0x00100000  kernels load here
  *   ...         RAM up to min(size, PCI_HOLE_START)
  *   0xc0000000  PCI hole: 32-bit BARs, then IOAPIC, LAPIC, KVM's TSS
@@ -33,6 +34,8 @@
 #define LAYOUT_EBDA_ADDR		0x0009fc00ULL
 #define LAYOUT_VGA_HOLE_ADDR		0x000a0000ULL
 #define LAYOUT_BIOS_AREA_ADDR		0x000f0000ULL
+#define LAYOUT_ACPI_ADDR		0x000f1000ULL	/* after the MP table */
+#define LAYOUT_ACPI_SIZE		0x00001000ULL
 #define LAYOUT_HIGH_MEMORY_ADDR		0x00100000ULL	/* 1 MiB */
 #define LAYOUT_KERNEL_ADDR		0x00100000ULL
 

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "acpi.h"
 #include "bochs_display.h"
 #include "debug_exit.h"
 #include "e820.h"
@@ -35,6 +36,7 @@ struct machine {
 
 	struct serial *serial;
 	struct rtc *rtc;
+	struct acpi_pm *acpi_pm;
 	struct timer_service *timers;	/* for devices (the RTC) on either accelerator */
 	struct i8042 *i8042;
 	struct pci_bus *pci;
@@ -197,6 +199,11 @@ static const struct bochs_display_host_ops vram_host_ops = {
 	.vram_dirty = vram_dirty,
 };
 
+static void guest_requested_power_off(void *opaque)
+{
+	machine_request_shutdown(opaque, 0, "guest-shutdown", true);
+}
+
 static void guest_requested_exit(void *opaque, int status)
 {
 	machine_request_shutdown(opaque, status, "guest-test-exit", true);
@@ -241,6 +248,12 @@ void machine_request_reset(struct machine *m, const char *reason, bool by_guest)
 	}
 	stop_vcpus_locked(m);
 	g_mutex_unlock(&m->lock);
+}
+
+void machine_request_powerdown(struct machine *m)
+{
+	acpi_pm_press_power_button(m->acpi_pm);
+	emit_event(m, "POWERDOWN", NULL);
 }
 
 static void machine_fail(struct machine *m, GError *error)
@@ -401,7 +414,7 @@ static bool load_boot_image(struct machine *m, GError **error)
 {
 	if (!loader_load(&m->mem, &m->boot_config, &m->boot_entry, error))
 		return false;
-	if (!mptable_write(&m->mem, m->nr_cpus, error))
+	if (!mptable_write(&m->mem, m->nr_cpus, error) || !acpi_tables_write(&m->mem, m->nr_cpus, error))
 		return false;
 	return true;
 }
@@ -458,6 +471,7 @@ static void reset_devices(struct machine *m)
 {
 	serial_reset(m->serial);
 	rtc_reset(m->rtc);
+	acpi_pm_reset(m->acpi_pm);
 	i8042_reset(m->i8042);
 	ps2_keyboard_reset(m->keyboard);
 	ps2_mouse_reset(m->mouse);
@@ -540,6 +554,7 @@ static bool register_devices(struct machine *m, int serial_out_fd, GError **erro
 	rtc_attach(m->rtc, irq_line_for(m, RTC_GSI), m->timers);
 	rtc_set_memory_fields(m->rtc, guest_memory_low_end(&m->mem), guest_memory_high_size(&m->mem),
 			      m->nr_cpus);
+	m->acpi_pm = acpi_pm_new(irq_line_for(m, ACPI_SCI_GSI), guest_requested_power_off, m);
 	m->i8042 = i8042_new(irq_line_for(m, I8042_KBD_GSI), irq_line_for(m, I8042_AUX_GSI),
 			     guest_requested_reset, m);
 	m->input = input_new();
@@ -556,6 +571,7 @@ static bool register_devices(struct machine *m, int serial_out_fd, GError **erro
 
 	return bus_register(pio, SERIAL_COM1_PORT, SERIAL_PORT_COUNT, &serial_bus_ops, m->serial, "COM1", error) &&
 	       bus_register(pio, RTC_PORT, RTC_PORT_COUNT, &rtc_bus_ops, m->rtc, "RTC", error) &&
+	       bus_register(pio, ACPI_PM_PORT, ACPI_PM_PORT_COUNT, &acpi_pm_bus_ops, m->acpi_pm, "ACPI PM", error) &&
 	       bus_register(pio, I8042_DATA_PORT, 1, &i8042_data_ops, m->i8042, "i8042 data", error) &&
 	       bus_register(pio, I8042_COMMAND_PORT, 1, &i8042_command_ops, m->i8042, "i8042 command", error) &&
 	       bus_register(pio, PCI_CONFIG_PORT, PCI_CONFIG_PORT_COUNT, &pci_config_ops, m->pci, "PCI configuration", error) &&
@@ -690,6 +706,7 @@ void machine_free(struct machine *m)
 	if (m->vm && m->accel)
 		m->accel->vm_destroy(m->vm);
 	serial_free(m->serial);
+	acpi_pm_free(m->acpi_pm);
 	ps2_mouse_free(m->mouse);
 	input_free(m->input);
 	i8042_free(m->i8042);

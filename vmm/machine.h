@@ -98,6 +98,11 @@ int machine_run(struct machine *machine, GError **error);
 void machine_request_shutdown(struct machine *machine, int exit_status, const char *reason,
 			      bool by_guest);
 void machine_request_reset(struct machine *machine, const char *reason, bool by_guest);
+/*
+ * Presses the ACPI power button (emits POWERDOWN): a guest that handles it
+ * shuts down, which ends the machine with reason "guest-shutdown".
+ */
+void machine_request_powerdown(struct machine *machine);
 void machine_pause(struct machine *machine);
 void machine_resume(struct machine *machine);
 enum machine_status machine_get_status(struct machine *machine);

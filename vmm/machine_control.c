@@ -44,8 +44,7 @@ static JsonNode *cmd_system_reset(JsonObject *args, void *opaque, GError **error
 
 static JsonNode *cmd_system_powerdown(JsonObject *args, void *opaque, GError **error)
 {
-	g_set_error(error, CONTROL_ERROR, CONTROL_ERROR_GENERIC,
-		    "system_powerdown needs ACPI, which vessel-vmm does not emulate yet; use 'quit' to end the VMM");
+	machine_request_powerdown(opaque);
 	return NULL;
 }
 

@@ -9,7 +9,7 @@
  * The machine's control-socket commands (docs/control-protocol.md):
  * query-status, stop, cont, system_reset, system_powerdown, quit, pmemsave,
  * screendump.
- * Machine events (STOP, RESUME, RESET, SHUTDOWN) are forwarded to the
+ * Machine events (STOP, RESUME, RESET, SHUTDOWN, POWERDOWN) are forwarded to the
  * server's clients.
  */
 void machine_control_register(struct control_server *server, struct machine *machine);

@@ -36,10 +36,10 @@ def vessel_command(vmm, guest, initrd, accel="tcg", cpus=1):
             "--no-reboot", "--serial", "stdio"]
 
 
-def vessel_test_command(vmm, guest, extra_cmdline, *extra_args):
+def vessel_test_command(vmm, guest, extra_cmdline, *extra_args, cpus=1):
     """vessel_command() on the software CPU with words added to the kernel
     command line (vessel.fbtest, vessel.kbdtest) and more VMM options."""
-    cmd = vessel_command(vmm, guest, guest["initrd"], accel="tcg")
+    cmd = vessel_command(vmm, guest, guest["initrd"], accel="tcg", cpus=cpus)
     cmd[cmd.index("--cmdline") + 1] = f"{guest['cmdline']} {extra_cmdline}"
     return cmd + list(extra_args)
 

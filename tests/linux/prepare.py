@@ -147,14 +147,14 @@ def module_info(path):
     return {}
 
 
-def bochs_modules_cpio(drm_dir):
-    """A cpio archive of Linux's bochs DRM driver and the modules it needs,
-    in load order (vessel/modules/order), from the kernel package's
-    drivers/gpu/drm: appended to the test initramfs by run-fb.py --bochs.
-    The package has no modules.dep (depmod makes it at install time), so
-    the order comes from each module's "depends"."""
+def modules_cpio(module_dir, wanted, where, what):
+    """A cpio archive of the modules `wanted` and those they need, in load
+    order (WHERE/order, the modules beside it), from the modules unpacked
+    under module_dir: appended to the test initramfs. The package has no
+    modules.dep (depmod makes it at install time), so the order comes from
+    each module's "depends"."""
     modules = {}
-    for directory, _, files in os.walk(drm_dir):
+    for directory, _, files in os.walk(module_dir):
         for name in files:
             if name.endswith(".ko"):
                 modules[name[:-3].replace("-", "_")] = os.path.join(directory, name)
@@ -164,27 +164,45 @@ def bochs_modules_cpio(drm_dir):
         if name in order:
             return
         if name not in modules:
-            raise PrepareError(f"the bochs DRM driver needs module {name}, "
-                               "which is not under drivers/gpu/drm of the kernel package")
+            raise PrepareError(f"{what} needs module {name}, which is not among "
+                               f"{', '.join(sorted(modules)) or 'no modules'} unpacked from the kernel package")
         for dep in filter(None, module_info(modules[name]).get("depends", "").split(",")):
             visit(dep.replace("-", "_"))
         order.append(name)
 
-    visit("bochs")
-    entries = [("vessel/modules", stat.S_IFDIR | 0o755, b"", (0, 0)),
-               ("vessel/modules/order", stat.S_IFREG | 0o644, "".join(m + "\n" for m in order).encode(), (0, 0))]
+    for name in wanted:
+        visit(name)
+    entries = [(where, stat.S_IFDIR | 0o755, b"", (0, 0)),
+               (f"{where}/order", stat.S_IFREG | 0o644, "".join(m + "\n" for m in order).encode(), (0, 0))]
     for name in order:
         with open(modules[name], "rb") as f:
-            entries.append((f"vessel/modules/{name}.ko", stat.S_IFREG | 0o644, f.read(), (0, 0)))
+            entries.append((f"{where}/{name}.ko", stat.S_IFREG | 0o644, f.read(), (0, 0)))
     return cpio_newc(entries)
+
+
+def bochs_modules_cpio(drm_dir):
+    """Linux's bochs DRM driver and what it needs (vessel/modules), from the
+    kernel package's drivers/gpu/drm: for run-fb.py --bochs."""
+    return modules_cpio(drm_dir, ["bochs"], "vessel/modules", "the bochs DRM driver")
+
+
+# The ACPI power button (drivers/acpi/button.ko: CONFIG_ACPI_BUTTON=m in
+# Debian) and the event devices busybox acpid reads its key presses from
+# (drivers/input/evdev.ko): for run-acpi.py.
+ACPI_MODULE_FILES = {("drivers", "acpi", "button.ko"), ("drivers", "input", "evdev.ko")}
+
+
+def acpi_modules_cpio(acpi_dir):
+    return modules_cpio(acpi_dir, ["evdev", "button"], "vessel/acpi-modules", "the ACPI power button test")
 
 
 def unpack_kernel(deb, unpacked, boot=True):
     """boot/ of the kernel package (vmlinuz, config, System.map) when boot
-    is true, and bochs-modules.cpio; `dpkg -x` would also unpack 400 MB of
-    modules the tests do not use."""
-    say(f"unpacking {'boot/ and ' if boot else ''}the bochs DRM modules from {os.path.basename(deb)}")
+    is true, bochs-modules.cpio and acpi-modules.cpio; `dpkg -x` would also
+    unpack 400 MB of modules the tests do not use."""
+    say(f"unpacking {'boot/ and ' if boot else ''}the bochs DRM and ACPI modules from {os.path.basename(deb)}")
     drm_dir = os.path.join(unpacked, "drm")
+    acpi_dir = os.path.join(unpacked, "acpi")
     os.makedirs(os.path.join(unpacked, "boot"))
     with subprocess.Popen(["dpkg-deb", "--fsys-tarfile", deb], stdout=subprocess.PIPE) as proc:
         with tarfile.open(fileobj=proc.stdout, mode="r|") as tar:
@@ -198,6 +216,9 @@ def unpack_kernel(deb, unpacked, boot=True):
                 elif parts[:2] == ["lib", "modules"] and parts[3:6] == ["kernel", "drivers", "gpu"] \
                         and len(parts) > 6 and parts[6] == "drm" and name.endswith(".ko"):
                     target = os.path.join(drm_dir, *parts[7:])
+                elif parts[:2] == ["lib", "modules"] and parts[3:4] == ["kernel"] \
+                        and tuple(parts[4:]) in ACPI_MODULE_FILES:
+                    target = os.path.join(acpi_dir, parts[-1])
                 else:
                     continue
                 os.makedirs(os.path.dirname(target), exist_ok=True)
@@ -209,10 +230,14 @@ def unpack_kernel(deb, unpacked, boot=True):
         raise PrepareError(f"{os.path.basename(deb)} has no boot/vmlinuz-*")
     with open(os.path.join(unpacked, BOCHS_MODULES), "wb") as f:
         f.write(bochs_modules_cpio(drm_dir))
+    with open(os.path.join(unpacked, ACPI_MODULES), "wb") as f:
+        f.write(acpi_modules_cpio(acpi_dir))
     shutil.rmtree(drm_dir)
+    shutil.rmtree(acpi_dir, ignore_errors=True)
 
 
 BOCHS_MODULES = "bochs-modules.cpio"
+ACPI_MODULES = "acpi-modules.cpio"
 
 
 def download_kernel(cache_dir, package):
@@ -230,17 +255,19 @@ def download_kernel(cache_dir, package):
         os.replace(unpacked, os.path.join(kernel_root, package))
 
 
-def prepare_bochs_modules(cache_dir, package):
-    """The path of the kernel's bochs-modules.cpio, downloading the
-    package again for a cache made before the archive existed."""
-    path = os.path.join(cache_dir, "kernel", package, BOCHS_MODULES)
+def prepare_modules(cache_dir, package, archive):
+    """The path of the kernel's module archive (BOCHS_MODULES or
+    ACPI_MODULES), downloading the package again for a cache made before
+    the archive existed."""
+    path = os.path.join(cache_dir, "kernel", package, archive)
     if os.path.exists(path):
         return path
     kernel_root = os.path.join(cache_dir, "kernel")
     with tempfile.TemporaryDirectory(prefix="download-", dir=kernel_root) as tmp:
         unpacked = os.path.join(tmp, "unpacked")
         unpack_kernel(fetch_kernel_deb(tmp, package), unpacked, boot=False)
-        os.replace(os.path.join(unpacked, BOCHS_MODULES), path)
+        for name in (BOCHS_MODULES, ACPI_MODULES):
+            os.replace(os.path.join(unpacked, name), os.path.join(cache_dir, "kernel", package, name))
     return path
 
 
@@ -448,11 +475,13 @@ def prepare_initramfs(cache_dir, busybox_path=BUSYBOX):
     return {**paths, **manifest}
 
 
-def prepare(cache_dir=None, package=None, busybox_path=BUSYBOX, bochs_modules=False):
+def prepare(cache_dir=None, package=None, busybox_path=BUSYBOX, bochs_modules=False,
+            acpi_modules=False):
     """Everything a boot needs, as a dict: kernel, kernel_package,
     kernel_version, initrd, initrd_wrong_expected, checksum (what the guest
     prints after VESSEL-WORKLOAD-OK), busybox, cmdline, memory_mib; and
-    bochs_modules (a cpio archive to append to the initrd) if asked."""
+    bochs_modules and acpi_modules (cpio archives to append to the initrd)
+    if asked."""
     cache_dir = cache_dir or os.environ.get("VESSEL_LINUX_CACHE") or default_cache_dir()
     with locked(cache_dir):
         kernel, kernel_package, kernel_version = prepare_kernel(cache_dir, package)
@@ -460,7 +489,9 @@ def prepare(cache_dir=None, package=None, busybox_path=BUSYBOX, bochs_modules=Fa
                  "kernel_version": kernel_version}
         guest.update(prepare_initramfs(cache_dir, busybox_path))
         if bochs_modules:
-            guest["bochs_modules"] = prepare_bochs_modules(cache_dir, kernel_package)
+            guest["bochs_modules"] = prepare_modules(cache_dir, kernel_package, BOCHS_MODULES)
+        if acpi_modules:
+            guest["acpi_modules"] = prepare_modules(cache_dir, kernel_package, ACPI_MODULES)
     guest["cmdline"] = CMDLINE
     guest["memory_mib"] = MEMORY_MIB
     return guest
