@@ -10,6 +10,7 @@
 #include "bochs_display.h"
 #include "config.h"
 #include "error.h"
+#include "profile.h"
 
 void vmm_options_init(struct vmm_options *options)
 {
@@ -21,6 +22,7 @@ void vmm_options_init(struct vmm_options *options)
 void vmm_options_clear(struct vmm_options *options)
 {
 	g_free(options->name);
+	g_free(options->profile_path);
 	spice_display_config_clear(&options->spice_config);
 	machine_config_clear(&options->machine);
 }
@@ -164,6 +166,20 @@ static gboolean on_display(const char *option, const char *value, gpointer data,
 	return invalid(error, "--display: unknown display '%s' (choose none or sdl)", value);
 }
 
+/* `what` names where the size came from: "--resolution" or the profile. */
+static bool set_resolution(unsigned int width, unsigned int height, const char *what,
+			   struct machine_config *config, GError **error)
+{
+	/* 32 bpp in the framebuffer's video memory, within the dispi registers' limits. */
+	if (width < 320 || height < 200 || width > BOCHS_DISPLAY_MAX_WIDTH ||
+	    height > BOCHS_DISPLAY_MAX_HEIGHT || (uint64_t)width * height * 4 > BOCHS_DISPLAY_DEFAULT_VRAM)
+		return invalid(error, "%s: %ux%u is out of range (from 320x200 up to 16 MiB at 32 bits per pixel, e.g. 2560x1600)",
+			       what, width, height);
+	config->display_width = width;
+	config->display_height = height;
+	return true;
+}
+
 bool vmm_options_parse_resolution(const char *value, struct machine_config *config, GError **error)
 {
 	unsigned int width, height;
@@ -172,14 +188,7 @@ bool vmm_options_parse_resolution(const char *value, struct machine_config *conf
 	if (sscanf(value, "%ux%u%n", &width, &height, &end) != 2 || value[end] || !g_ascii_isdigit(value[0])) {
 		return invalid(error, "--resolution: '%s' is not WIDTHxHEIGHT, e.g. 1280x800", value);
 	}
-	/* 32 bpp in the framebuffer's video memory, within the dispi registers' limits. */
-	if (width < 320 || height < 200 || width > BOCHS_DISPLAY_MAX_WIDTH ||
-	    height > BOCHS_DISPLAY_MAX_HEIGHT || (uint64_t)width * height * 4 > BOCHS_DISPLAY_DEFAULT_VRAM)
-		return invalid(error, "--resolution: %ux%u is out of range (from 320x200 up to 16 MiB at 32 bits per pixel, e.g. 2560x1600)",
-			       width, height);
-	config->display_width = width;
-	config->display_height = height;
-	return true;
+	return set_resolution(width, height, "--resolution", config, error);
 }
 
 static gboolean on_name(const char *option, const char *value, gpointer data, GError **error)
@@ -245,6 +254,11 @@ static gboolean on_cmdline(const char *option, const char *value, gpointer data,
 	return TRUE;
 }
 
+static gboolean on_profile(const char *option, const char *value, gpointer data, GError **error)
+{
+	return set_string(&((struct vmm_options *)data)->profile_path, option, value, error);
+}
+
 static gboolean on_guest_decompress(const char *option, const char *value, gpointer data,
 				    GError **error)
 {
@@ -298,6 +312,9 @@ static const GOptionEntry entries[] = {
 	  "Let SPICE clients view and drive the machine: port=N[,addr=A][,password-file=F]"
 	  "[,disable-ticketing][,tls-port=M,x509-dir=D] (addr defaults to 127.0.0.1; a password "
 	  "is needed unless disable-ticketing is given)", "OPTIONS" },
+	{ "profile", 0, 0, CALLBACK(on_profile),
+	  "Run the machine a profile describes (machine.ini, see docs/profiles.md); "
+	  "the other options given override it, wherever they stand", "FILE" },
 	{ "name", 0, 0, CALLBACK(on_name), "Name of the machine, shown in the window title (default: Vessel)", "NAME" },
 	{ "resolution", 0, 0, CALLBACK(on_resolution),
 	  "Screen size the firmware sets up for the kernel (default: 1024x768)", "WxH" },
@@ -320,10 +337,95 @@ static const char description[] =
 	"Examples:\n"
 	"  vessel-vmm --kernel /boot/vmlinuz --initrd initrd.img --cmdline console=ttyS0 --memory 1G\n"
 	"  vessel-vmm --accel kvm --kernel guest.elf --no-reboot --control /run/user/1000/vm.sock\n"
+	"  vessel-vmm --profile ~/.local/share/vessel/machines/demo/machine.ini --display none\n"
 	"\n"
-	"Full documentation: docs/vessel-vmm.md and docs/control-protocol.md.";
+	"Full documentation: docs/vessel-vmm.md, docs/profiles.md and docs/control-protocol.md.";
 
-bool vmm_options_parse(struct vmm_options *options, int argc, char **argv, GError **error)
+/* The profile's SPICE password: the first line of its spice-password file, as --spice password-file=F. */
+static bool read_profile_password(const struct profile *profile, char **password, GError **error)
+{
+	g_autofree char *path = profile_spice_password_path(profile);
+	g_autoptr(GError) local = NULL;
+	g_autofree char *contents = NULL;
+	char *newline;
+
+	if (!g_file_get_contents(path, &contents, NULL, &local)) {
+		if (g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+			return invalid(error, "--profile: %s: SPICE needs a password, but %s does not exist "
+				       "(set one in Vessel, write it into that file, or set spice-password=false)",
+				       profile->path, path);
+		return invalid(error, "--profile: %s: cannot read the SPICE password: %s", profile->path,
+			       local->message);
+	}
+	newline = strchr(contents, '\n');
+	if (newline)
+		*newline = '\0';
+	if (!*contents)
+		return invalid(error, "--profile: %s: the SPICE password file %s is empty", profile->path,
+			       path);
+	*password = g_strdup(contents);
+	memset(contents, 0, strlen(contents));
+	return true;
+}
+
+/* A path from the profile: relative ones are relative to the profile's folder. */
+static char *profile_file(const struct profile *profile, const char *path)
+{
+	if (g_path_is_absolute(path))
+		return g_strdup(path);
+	return g_build_filename(profile->dir, path, NULL);
+}
+
+/* Sets the options a profile describes (docs/profiles.md), before the command line's own. */
+static bool apply_profile(struct vmm_options *options, const struct profile *profile, GError **error)
+{
+	static const enum accel_choice accels[] = {
+		[PROFILE_ACCEL_AUTO] = ACCEL_CHOICE_AUTO,
+		[PROFILE_ACCEL_KVM] = ACCEL_CHOICE_KVM,
+		[PROFILE_ACCEL_TCG] = ACCEL_CHOICE_TCG,
+	};
+	struct machine_config *machine = &options->machine;
+	g_autofree char *what = g_strdup_printf("--profile: %s: resolution", profile->path);
+
+	if (profile->cpus < 1 || profile->cpus > MACHINE_MAX_CPUS)
+		return invalid(error, "--profile: %s: cpus=%u is not a number of CPUs from 1 to %d",
+			       profile->path, profile->cpus, MACHINE_MAX_CPUS);
+	/* profile_load() keeps memory-mib small enough for this not to overflow. */
+	machine->ram_size_bytes = profile->memory_mib << 20;
+	machine->nr_cpus = profile->cpus;
+	machine->accel = accels[profile->accel];
+	if (profile->kernel_path && *profile->kernel_path)
+		machine->kernel_path = profile_file(profile, profile->kernel_path);
+	if (profile->initrd_path && *profile->initrd_path)
+		machine->initrd_path = profile_file(profile, profile->initrd_path);
+	if (profile->cmdline && *profile->cmdline)
+		machine->cmdline = g_strdup(profile->cmdline);
+	if (profile->resolution_width &&
+	    !set_resolution(profile->resolution_width, profile->resolution_height, what, machine, error))
+		return false;
+	options->display = profile->display_window ? VMM_DISPLAY_SDL : VMM_DISPLAY_NONE;
+	if (profile->name && *profile->name)
+		options->name = g_strdup(profile->name);
+	if (profile->spice) {
+		struct spice_display_config *spice = &options->spice_config;
+
+		if (profile->spice_port < 1 || profile->spice_port > 65535)
+			return invalid(error, "--profile: %s: spice-port=%u is not a port number (1-65535)",
+				       profile->path, profile->spice_port);
+		spice->port = profile->spice_port;
+		/* Profiles only ever offer the machine to this computer; remote access is --spice's. */
+		spice->addr = g_strdup("127.0.0.1");
+		if (!profile->spice_password_required)
+			spice->disable_ticketing = true;
+		else if (!read_profile_password(profile, &spice->password, error))
+			return false;
+		options->spice = true;
+	}
+	return true;
+}
+
+/* One pass of GOption over argv into options. */
+static bool parse_command_line(struct vmm_options *options, int argc, char **argv, GError **error)
 {
 	g_autoptr(GOptionContext) context = g_option_context_new("- run a virtual machine");
 	GOptionGroup *group = g_option_group_new("vessel-vmm", "vessel-vmm options", "vessel-vmm options",
@@ -345,4 +447,33 @@ bool vmm_options_parse(struct vmm_options *options, int argc, char **argv, GErro
 		return false;
 	}
 	return true;
+}
+
+bool vmm_options_parse(struct vmm_options *options, int argc, char **argv, GError **error)
+{
+	g_autoptr(GError) load_error = NULL;
+	g_autofree char *profile_path = NULL;
+	struct profile *profile;
+	bool ok;
+
+	/*
+	 * The command line is read first to find --profile (and to report its
+	 * own errors first); then again over the profile's values, so that an
+	 * option overrides the profile whether it comes before or after it.
+	 */
+	if (!parse_command_line(options, argc, argv, error))
+		return false;
+	if (!options->profile_path || options->version)
+		return true;
+
+	profile_path = g_strdup(options->profile_path);
+	profile = profile_load_file(profile_path, &load_error);
+	if (!profile)
+		return invalid(error, "--profile: %s", load_error->message);
+	vmm_options_clear(options);
+	vmm_options_init(options);
+	ok = apply_profile(options, profile, error) &&
+	     parse_command_line(options, argc, argv, error);
+	profile_free(profile);
+	return ok;
 }

@@ -22,6 +22,7 @@ struct vmm_options {
 	char *name;		/* --name: for the window title */
 	bool spice;		/* --spice given */
 	struct spice_display_config spice_config;
+	char *profile_path;	/* --profile: machine.ini the options above started from */
 };
 
 void vmm_options_init(struct vmm_options *options);
@@ -30,7 +31,9 @@ void vmm_options_clear(struct vmm_options *options);
 /*
  * Parses argv (GOption syntax: --name VALUE or --name=VALUE).  On error the
  * message names the option and what it accepts.  --help prints and exits 0
- * inside GOption, as users expect.
+ * inside GOption, as users expect.  With --profile FILE the machine profile
+ * (docs/profiles.md) gives the starting values and every other option on
+ * the command line overrides it, wherever it stands.
  */
 bool vmm_options_parse(struct vmm_options *options, int argc, char **argv, GError **error);
 

@@ -119,7 +119,7 @@ GPtrArray *profile_store_list(const char *machines_dir, GError **error);
  * Saves atomically.  A profile without id gets a new folder (mode 0700)
  * under machines_dir with an id made from its name (unique, ASCII).
  * spice_password: non-NULL to (re)write dir/spice-password (mode 0600,
- * atomic); NULL keeps the current file.
+ * atomic), "" to remove it; NULL keeps the current file.
  */
 bool profile_save(struct profile *profile, const char *machines_dir,
 		  const char *spice_password, GError **error);

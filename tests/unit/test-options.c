@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * vessel-vmm's command line: every option with good and bad values, as a
- * user types them.  Errors must say which option was wrong.
+ * user types them, and --profile under the options that override it.
+ * Errors must say which option was wrong.
  */
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -305,6 +306,196 @@ static void test_stray_arguments(void)
 	REFUSED("--kernel", "--kernel");	/* the value is missing */
 }
 
+/* A machine.ini in a new folder; returns the folder (the file is dir/machine.ini). */
+static char *write_profile(const char *contents)
+{
+	g_autoptr(GError) error = NULL;
+	char *dir = g_dir_make_tmp("vessel-options-profile-XXXXXX", &error);
+	g_autofree char *path = g_build_filename(dir, "machine.ini", NULL);
+
+	g_assert_no_error(error);
+	g_assert_true(g_file_set_contents(path, contents, -1, &error));
+	return dir;
+}
+
+static void remove_profile(const char *dir)
+{
+	static const char *const names[] = { "machine.ini", "spice-password" };
+
+	for (unsigned int i = 0; i < G_N_ELEMENTS(names); i++) {
+		g_autofree char *path = g_build_filename(dir, names[i], NULL);
+
+		g_unlink(path);
+	}
+	g_assert_cmpint(g_rmdir(dir), ==, 0);
+}
+
+static const char full_profile[] =
+	"[machine]\n"
+	"version=1\n"
+	"name=Demo machine\n"
+	"memory-mib=256\n"
+	"cpus=2\n"
+	"accel=tcg\n"
+	"[boot]\n"
+	"type=linux\n"
+	"kernel=/boot/vmlinuz-test\n"
+	"initrd=initrd.img\n"
+	"cmdline=console=ttyS0 quiet\n"
+	"[display]\n"
+	"window=true\n"
+	"spice=false\n"
+	"resolution=1280x800\n";
+
+static void test_profile(void)
+{
+	g_autofree char *dir = write_profile(full_profile);
+	g_autofree char *path = g_build_filename(dir, "machine.ini", NULL);
+	g_autofree char *initrd = g_build_filename(dir, "initrd.img", NULL);
+	g_autoptr(GError) error = NULL;
+	struct vmm_options o;
+
+	/* Every key of the profile, mapped onto the options. */
+	g_assert_true(parse(&o, &error, "--profile", path, NULL));
+	g_assert_no_error(error);
+	g_assert_cmpstr(o.profile_path, ==, path);
+	g_assert_cmpuint(o.machine.ram_size_bytes, ==, 256ULL << 20);
+	g_assert_cmpuint(o.machine.nr_cpus, ==, 2);
+	g_assert_cmpint(o.machine.accel, ==, ACCEL_CHOICE_TCG);
+	g_assert_cmpstr(o.machine.kernel_path, ==, "/boot/vmlinuz-test");
+	/* Relative to the profile's folder, not to where vessel-vmm runs. */
+	g_assert_cmpstr(o.machine.initrd_path, ==, initrd);
+	g_assert_cmpstr(o.machine.cmdline, ==, "console=ttyS0 quiet");
+	g_assert_cmpint(o.display, ==, VMM_DISPLAY_SDL);
+	g_assert_cmpuint(o.machine.display_width, ==, 1280);
+	g_assert_cmpuint(o.machine.display_height, ==, 800);
+	g_assert_cmpstr(o.name, ==, "Demo machine");
+	g_assert_false(o.spice);
+	/* What a profile does not describe keeps the command line's defaults. */
+	g_assert_cmpint(o.machine.serial, ==, SERIAL_BACKEND_STDIO);
+	g_assert_null(o.machine.control_path);
+	vmm_options_clear(&o);
+
+	/* The command line wins, before or after --profile. */
+	g_assert_true(parse(&o, &error, "--memory", "64M", "--accel=kvm", "--display=none",
+			    "--profile", path, "--cpus", "1", "--kernel", "other.elf", "--name", "Override",
+			    "--cmdline=", "--resolution=800x600", "--control=/run/vm.sock", NULL));
+	g_assert_no_error(error);
+	g_assert_cmpuint(o.machine.ram_size_bytes, ==, 64ULL << 20);
+	g_assert_cmpuint(o.machine.nr_cpus, ==, 1);
+	g_assert_cmpint(o.machine.accel, ==, ACCEL_CHOICE_KVM);
+	g_assert_cmpint(o.display, ==, VMM_DISPLAY_NONE);
+	g_assert_cmpstr(o.machine.kernel_path, ==, "other.elf");	/* the user's own: as typed */
+	g_assert_cmpstr(o.machine.initrd_path, ==, initrd);		/* not overridden */
+	g_assert_cmpstr(o.machine.cmdline, ==, "");
+	g_assert_cmpstr(o.name, ==, "Override");
+	g_assert_cmpuint(o.machine.display_width, ==, 800);
+	g_assert_cmpstr(o.machine.control_path, ==, "/run/vm.sock");
+	vmm_options_clear(&o);
+
+	/* The last --profile is the one used, as with every option. */
+	{
+		g_autofree char *other_dir = write_profile("[machine]\nversion=1\nmemory-mib=128\n");
+		g_autofree char *other = g_build_filename(other_dir, "machine.ini", NULL);
+
+		g_assert_true(parse(&o, &error, "--profile", path, "--profile", other, NULL));
+		g_assert_cmpuint(o.machine.ram_size_bytes, ==, 128ULL << 20);
+		g_assert_null(o.machine.kernel_path);
+		vmm_options_clear(&o);
+		remove_profile(other_dir);
+	}
+	remove_profile(dir);
+}
+
+static void test_profile_spice(void)
+{
+	g_autofree char *dir = write_profile(
+		"[machine]\nversion=1\nname=Remote\n[boot]\nkernel=k\n"
+		"[display]\nwindow=false\nspice=true\nspice-port=5999\nspice-password=true\n");
+	g_autofree char *path = g_build_filename(dir, "machine.ini", NULL);
+	g_autofree char *password = g_build_filename(dir, "spice-password", NULL);
+	g_autoptr(GError) error = NULL;
+	struct vmm_options o;
+
+	/* A password is needed and there is none: refused, saying where it should be. */
+	REFUSED(password, "--profile", path);
+	REFUSED("spice-password=false", "--profile", path);
+
+	g_assert_true(g_file_set_contents(password, "s3cret\n", -1, &error));
+	g_assert_true(parse(&o, &error, "--profile", path, NULL));
+	g_assert_no_error(error);
+	g_assert_true(o.spice);
+	g_assert_cmpint(o.display, ==, VMM_DISPLAY_NONE);
+	g_assert_cmpuint(o.spice_config.port, ==, 5999);
+	g_assert_cmpstr(o.spice_config.addr, ==, "127.0.0.1");
+	g_assert_cmpstr(o.spice_config.password, ==, "s3cret");
+	g_assert_false(o.spice_config.disable_ticketing);
+	g_assert_cmpuint(o.spice_config.tls_port, ==, 0);
+	vmm_options_clear(&o);
+
+	/* --spice on the command line replaces the profile's SPICE settings. */
+	g_assert_true(parse(&o, &error, "--spice", "port=6100,disable-ticketing", "--profile", path, NULL));
+	g_assert_no_error(error);
+	g_assert_cmpuint(o.spice_config.port, ==, 6100);
+	g_assert_null(o.spice_config.password);
+	g_assert_true(o.spice_config.disable_ticketing);
+	vmm_options_clear(&o);
+
+	g_assert_true(g_file_set_contents(password, "", -1, &error));
+	REFUSED("empty", "--profile", path);
+
+	/* Opted out of a password: anyone on this computer may connect. */
+	g_assert_true(g_file_set_contents(path,
+		"[machine]\nversion=1\n[display]\nspice=true\nspice-password=false\n", -1, &error));
+	g_assert_true(parse(&o, &error, "--profile", path, NULL));
+	g_assert_no_error(error);
+	g_assert_true(o.spice);
+	g_assert_cmpuint(o.spice_config.port, ==, 5930);
+	g_assert_true(o.spice_config.disable_ticketing);
+	g_assert_null(o.spice_config.password);
+	vmm_options_clear(&o);
+	remove_profile(dir);
+}
+
+static void test_profile_errors(void)
+{
+	static const struct { const char *contents, *mention; } broken[] = {
+		{ "not a profile\n", "not a key file" },
+		{ "[machine]\nversion=2\n", "newer Vessel" },
+		{ "[machine]\nversion=1\nmemory-mib=abc\n", "memory-mib" },
+		{ "[machine]\nversion=1\ncpus=0\n", "cpus=0" },
+		{ "[machine]\nversion=1\ncpus=65\n", "1 to 64" },
+		{ "[machine]\nversion=1\n[display]\nresolution=9000x9000\n", "out of range" },
+		{ "[machine]\nversion=1\n[display]\nspice=true\nspice-port=0\nspice-password=false\n",
+		  "spice-port=0" },
+	};
+
+	for (unsigned int i = 0; i < G_N_ELEMENTS(broken); i++) {
+		g_autofree char *dir = write_profile(broken[i].contents);
+		g_autofree char *path = g_build_filename(dir, "machine.ini", NULL);
+
+		/* One message naming the option, the file and the problem. */
+		REFUSED("--profile", "--profile", path);
+		REFUSED(path, "--profile", path);
+		REFUSED(broken[i].mention, "--profile", path);
+		remove_profile(dir);
+	}
+	REFUSED("/nonexistent/machine.ini", "--profile", "/nonexistent/machine.ini");
+	REFUSED("does not exist", "--profile=/nonexistent/machine.ini");
+	REFUSED("--profile", "--profile=");
+	/* The command line's own mistakes come first. */
+	REFUSED("--cpus", "--profile=/nonexistent/machine.ini", "--cpus=0");
+	{
+		g_autoptr(GError) error = NULL;
+		struct vmm_options o;
+
+		/* --version answers without reading the profile. */
+		g_assert_true(parse(&o, &error, "--profile=/nonexistent/machine.ini", "--version", NULL));
+		g_assert_true(o.version);
+		vmm_options_clear(&o);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -318,5 +509,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/options/fw-cfg", test_fw_cfg);
 	g_test_add_func("/options/flags-and-paths", test_flags_and_paths);
 	g_test_add_func("/options/stray-arguments", test_stray_arguments);
+	g_test_add_func("/options/profile", test_profile);
+	g_test_add_func("/options/profile-spice", test_profile_spice);
+	g_test_add_func("/options/profile-errors", test_profile_errors);
 	return g_test_run();
 }
