@@ -273,7 +273,12 @@ char *vessel_machine_describe(VesselMachine *self)
 	if (profile->load_error)
 		return g_strdup(_("This machine’s settings cannot be read"));
 	boot = profile_describe_boot(profile);
-	memory = g_format_size_full(profile->memory_mib * 1024 * 1024, G_FORMAT_SIZE_IEC_UNITS);
+	if (profile->memory_mib % 1024 == 0)
+		/* TRANSLATORS: memory size in gibibytes */
+		memory = g_strdup_printf(_("%llu GiB"), (unsigned long long)(profile->memory_mib / 1024));
+	else
+		/* TRANSLATORS: memory size in mebibytes */
+		memory = g_strdup_printf(_("%llu MiB"), (unsigned long long)profile->memory_mib);
 	/* TRANSLATORS: what the machine boots · memory · number of CPUs */
 	return g_strdup_printf(ngettext("%s · %s · %u CPU", "%s · %s · %u CPUs", profile->cpus),
 			       boot, memory, profile->cpus);
@@ -310,17 +315,25 @@ void vessel_machine_set_stop_timeout(VesselMachine *self, guint seconds)
 	self->stop_timeout_seconds = MAX(seconds, 1);
 }
 
-/* A file the profile names and that is no longer there. */
-static gboolean check_file_present(VesselMachine *self, const char *path, const char *what,
-				   GError **error)
+/* The kernel or initial RAM disk the profile names, gone since it was saved. */
+static gboolean check_files_present(const struct profile *profile, GError **error)
 {
-	if (!path || !*path || g_file_test(path, G_FILE_TEST_IS_REGULAR))
-		return TRUE;
-	/* TRANSLATORS: the first %s is "kernel" or "initial RAM disk" */
-	g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-		    _("The %s file “%s” is gone. Edit the machine and choose the file again, "
-		      "or put it back."), what, path);
-	return FALSE;
+	const char *kernel = profile->kernel_path;
+	const char *initrd = profile->initrd_path;
+
+	if (kernel && *kernel && !g_file_test(kernel, G_FILE_TEST_IS_REGULAR)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+			    _("The kernel file “%s” is gone. Edit the machine and choose the file "
+			      "again, or put it back."), kernel);
+		return FALSE;
+	}
+	if (initrd && *initrd && !g_file_test(initrd, G_FILE_TEST_IS_REGULAR)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+			    _("The initial RAM disk file “%s” is gone. Edit the machine and choose "
+			      "the file again, or put it back."), initrd);
+		return FALSE;
+	}
+	return TRUE;
 }
 
 gboolean vessel_machine_start(VesselMachine *self, GError **error)
@@ -340,8 +353,7 @@ gboolean vessel_machine_start(VesselMachine *self, GError **error)
 	if (state != VESSEL_VM_STATE_STOPPED && state != VESSEL_VM_STATE_ERROR)
 		return TRUE;
 
-	if (!check_file_present(self, profile->kernel_path, _("kernel"), &local_error) ||
-	    !check_file_present(self, profile->initrd_path, _("initial RAM disk"), &local_error)) {
+	if (!check_files_present(profile, &local_error)) {
 		set_error(self, local_error->message);
 		g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_STATE]);
 		g_propagate_error(error, local_error);
@@ -384,8 +396,8 @@ static void on_command_done(GObject *source, GAsyncResult *result, gpointer user
 								     result, &error);
 
 	if (!reply)
-		/* TRANSLATORS: "Could not pause the machine: <reason>" */
-		emit_message(call->machine, "%s: %s", call->failure, error->message);
+		/* TRANSLATORS: what failed, then why: "Could not pause the machine: <reason>" */
+		emit_message(call->machine, _("%s: %s"), call->failure, error->message);
 	else if (call->success)
 		emit_message(call->machine, "%s", call->success);
 	g_object_unref(call->machine);
@@ -399,7 +411,7 @@ static void run_command(VesselMachine *self, const char *command, JsonObject *ar
 	struct command_call *call;
 
 	if (!self->process) {
-		emit_message(self, "%s: %s", failure, _("the machine is not running"));
+		emit_message(self, _("%s: %s"), failure, _("the machine is not running"));
 		g_free(success);
 		return;
 	}

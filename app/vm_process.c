@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -955,6 +956,22 @@ VesselVmProcess *vessel_vm_process_new(const char *vmm_path, const char *profile
 	return self;
 }
 
+/*
+ * Runs in the child between fork and exec.  A VMM whose app is gone could
+ * never be reached again (nothing reattaches to it), so it gets SIGTERM
+ * when the app dies, even by SIGKILL or a crash; it then shuts down as for
+ * any signal.  The getppid() check closes the race with an app that died
+ * before prctl().
+ */
+static void end_with_parent(gpointer user_data)
+{
+	pid_t app_pid = (pid_t)GPOINTER_TO_INT(user_data);
+
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != app_pid)
+		raise(SIGTERM);
+}
+
 gboolean vessel_vm_process_start(VesselVmProcess *self, const char *const *extra_args,
 				 GError **error)
 {
@@ -998,6 +1015,8 @@ gboolean vessel_vm_process_start(VesselVmProcess *self, const char *const *extra
 	/* Without a STDIN flag the VMM's stdin is /dev/null: the guest gets no input from us. */
 	launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE |
 					     G_SUBPROCESS_FLAGS_STDERR_MERGE);
+	g_subprocess_launcher_set_child_setup(launcher, end_with_parent,
+					      GINT_TO_POINTER(getpid()), NULL);
 	self->subprocess = g_subprocess_launcher_spawnv(launcher, (const char *const *)argv->pdata,
 							&spawn_error);
 	if (!self->subprocess) {

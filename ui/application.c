@@ -2,12 +2,14 @@
 #include "application.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
+#include <glib-unix.h>
 
 #include "demo_setup.h"
 #include "host_check.h"
@@ -483,7 +485,7 @@ static void delete_machine_activated(GSimpleAction *action, GVariant *parameter,
 static void about_activated(GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
 	VesselApplication *self = user_data;
-	const char *developers[] = { "Vessel developers", NULL };
+	const char *developers[] = { _("Vessel developers"), NULL };
 	GtkWidget *about = adw_about_window_new();
 
 	g_object_set(about,
@@ -564,6 +566,21 @@ static gboolean on_close_request(GtkWindow *window, VesselApplication *self)
 	return !confirm_quit(self);
 }
 
+/*
+ * SIGTERM (logout, kill), SIGINT (Ctrl+C in a terminal), SIGHUP: quit
+ * cleanly, switching off running machines (they could not be reached by a
+ * later app; vm_process.c also ties them to the app's life).
+ */
+static gboolean on_quit_signal(gpointer user_data)
+{
+	VesselApplication *self = user_data;
+
+	self->quitting = TRUE;
+	force_off_all(self);
+	g_application_quit(G_APPLICATION(self));
+	return G_SOURCE_CONTINUE;
+}
+
 static const GActionEntry app_actions[] = {
 	{ "new-machine", new_machine_activated },
 	{ "edit-machine", edit_machine_activated, "s" },
@@ -617,6 +634,9 @@ static void vessel_application_startup(GApplication *application)
 					 VESSEL_LIBEXECDIR "/vessel-prepare-demo", NULL);
 	host_check_kvm("/dev/kvm", &self->kvm_notice);
 	load_machines(self);
+	g_unix_signal_add(SIGTERM, on_quit_signal, self);
+	g_unix_signal_add(SIGINT, on_quit_signal, self);
+	g_unix_signal_add(SIGHUP, on_quit_signal, self);
 }
 
 static void vessel_application_activate(GApplication *application)

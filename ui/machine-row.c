@@ -89,7 +89,10 @@ static void update_state(VesselMachineRow *self)
 	gtk_label_set_text(self->state_label, state_text);
 	for (guint i = 0; i < G_N_ELEMENTS(state_classes); i++)
 		gtk_widget_remove_css_class(GTK_WIDGET(self->state_label), state_classes[i]);
-	if ((guint)state < G_N_ELEMENTS(state_classes))
+	/* A guest that does not react to Stop looks like one stopping, not a healthy one. */
+	if (running && (seconds_left >= 0 || force_off))
+		gtk_widget_add_css_class(GTK_WIDGET(self->state_label), "stopping");
+	else if ((guint)state < G_N_ELEMENTS(state_classes))
 		gtk_widget_add_css_class(GTK_WIDGET(self->state_label), state_classes[state]);
 
 	gtk_spinner_set_spinning(self->spinner, state == VESSEL_VM_STATE_STARTING ||
@@ -108,7 +111,8 @@ static void update_state(VesselMachineRow *self)
 
 	gtk_label_set_text(self->error_label, error ? error : "");
 	gtk_widget_set_visible(GTK_WIDGET(self->error_label), error != NULL);
-	if (error && state == VESSEL_VM_STATE_ERROR)
+	/* Why it failed, or why it cannot be read, shows without a click. */
+	if (error && (state == VESSEL_VM_STATE_ERROR || broken))
 		adw_expander_row_set_expanded(ADW_EXPANDER_ROW(self), TRUE);
 	update_log(self);
 }

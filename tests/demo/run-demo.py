@@ -356,7 +356,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--script", required=True, help="vessel-prepare-demo")
     parser.add_argument("--vmm", required=True, help="vessel-vmm")
-    parser.add_argument("--cache", required=True, help="the demo cache (kept between runs)")
+    # The user's own demo cache by default, as the Linux tests share theirs:
+    # CI downloads the kernel once, not once per build directory, and the
+    # README's run command then finds the demo ready.
+    xdg_cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    parser.add_argument("--cache", default=os.path.join(xdg_cache, "vessel", "demo"),
+                        help="the demo cache (kept between runs; default: the user's, "
+                             "${XDG_CACHE_HOME:-~/.cache}/vessel/demo)")
     parser.add_argument("--artifacts", required=True, help="where the screendump goes")
     parser.add_argument("--switch-off", choices=("button", "command"), default="button",
                         help="how the machine is switched off: the ACPI power button "

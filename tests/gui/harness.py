@@ -328,7 +328,10 @@ class GuiSession:
         for attempt in range(3):
             read_fd, write_fd = os.pipe()
             self.xvfb = self._spawn(["Xvfb", "-displayfd", str(write_fd), "-screen", "0",
-                                     f"{self.screen}x24", "-nolisten", "tcp"], "Xvfb",
+                                     f"{self.screen}x24", "-nolisten", "tcp",
+                                     # No server reset when the probe, the last client, leaves:
+                                     # a client connecting during a reset is refused.
+                                     "-noreset"], "Xvfb",
                                     env=base, pass_fds=[write_fd], stdout=subprocess.DEVNULL,
                                     stderr=subprocess.DEVNULL)
             os.close(write_fd)
@@ -430,8 +433,12 @@ class GuiSession:
         """The app's main window ("Vessel" frame) in the AT-SPI tree."""
         def window():
             if self.app.poll() is not None:
+                number = self.display.lstrip(":")
                 raise StepFailure(f"the app exited with status {self.app.returncode} "
-                                  f"before showing its window:\n{self.app_output()}")
+                                  f"before showing its window:\n{self.app_output()}\n"
+                                  f"(Xvfb {self.display}: running={self.xvfb.poll() is None}, "
+                                  f"socket={os.path.exists('/tmp/.X11-unix/X' + number)}, "
+                                  f"lock={os.path.exists('/tmp/.X' + number + '-lock')})")
             self.app_acc = self._find_app_accessible()
             if self.app_acc is None:
                 return None

@@ -711,6 +711,67 @@ static void test_dispose_kills(gconstpointer data)
 	fixture_tear_down(&f);
 }
 
+/*
+ * The app dies (SIGKILL, a crash) with a machine running: nothing could
+ * ever reach that VMM again, so it must end too (PR_SET_PDEATHSIG).  The
+ * "app" is a subprocess of this test that starts a VMM and kills itself.
+ */
+static gboolean pid_ended(Fixture *f, gconstpointer pid)
+{
+	g_autofree char *stat_path = g_strdup_printf("/proc/%d/stat", GPOINTER_TO_INT(pid));
+	g_autofree char *stat = NULL;
+	const char *state;
+
+	if (pid_gone(f, pid) || !g_file_get_contents(stat_path, &stat, NULL, NULL))
+		return TRUE;
+	/* Reparented and not reaped yet (a container's PID 1 may never reap): a zombie has ended. */
+	state = strrchr(stat, ')');
+	return state && state[1] == ' ' && state[2] == 'Z';
+}
+
+static void test_app_killed(void)
+{
+	const char *vmm = require_env("VESSEL_VMM");
+	const char *demo = require_env("VESSEL_GUEST_DEMO");
+
+	if (!vmm || !demo)
+		return;
+	if (g_test_subprocess()) {
+		const char *args[] = { "--accel", "tcg", "--memory", "64M", "--kernel", demo,
+				       "--display", "none", NULL };
+		Fixture f = { 0 };
+		g_autofree char *pid_file = NULL;
+		g_autofree char *wrapper = NULL;
+		g_autofree char *pid_text = NULL;
+
+		fixture_set_up(&f, vmm);
+		wrapper = write_pid_wrapper(&f, vmm, &pid_file);
+		fixture_new_vm(&f, wrapper);
+		start(&f, args);
+		wait_for_state(&f, VESSEL_VM_STATE_RUNNING, 20000);
+		pid_text = g_strdup_printf("%d", read_pid(pid_file));
+		g_assert_true(g_file_set_contents(g_getenv("VESSEL_TEST_VMM_PID"), pid_text, -1, NULL));
+		raise(SIGKILL);
+		return;
+	}
+
+	{
+		g_autofree char *dir = g_dir_make_tmp("vessel-app-killed-XXXXXX", NULL);
+		g_autofree char *pid_path = g_build_filename(dir, "vmm.pid", NULL);
+		Fixture f = { 0 };
+		pid_t pid;
+
+		g_setenv("VESSEL_TEST_VMM_PID", pid_path, TRUE);
+		g_test_trap_subprocess(NULL, 30 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_DEFAULT);
+		g_test_trap_assert_failed();
+		pid = read_pid(pid_path);
+		g_assert_cmpint(pid, >, 0);
+		g_assert_true(wait_until(&f, pid_ended, GINT_TO_POINTER(pid), 5000));
+		g_unlink(pid_path);
+		g_rmdir(dir);
+	}
+}
+
 static char *fake_vmm_wrapper(Fixture *f, const char *mode)
 {
 	const char *fake = require_env("VESSEL_FAKE_VMM");
@@ -819,6 +880,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/vm-process/chatty", test_chatty);
 	g_test_add_data_func("/vm-process/dispose/running", GINT_TO_POINTER(FALSE), test_dispose_kills);
 	g_test_add_data_func("/vm-process/dispose/starting", GINT_TO_POINTER(TRUE), test_dispose_kills);
+	g_test_add_func("/vm-process/app-killed", test_app_killed);
 	g_test_add_func("/vm-process/garbage-control", test_garbage_control);
 	g_test_add_func("/vm-process/bad-greeting", test_bad_greeting);
 	return g_test_run();
