@@ -357,45 +357,27 @@ static void start_machine_activated(GSimpleAction *action, GVariant *parameter, 
 		toast(self, error->message);
 }
 
-static void stop_machine_activated(GSimpleAction *action, GVariant *parameter, gpointer user_data)
+/* Actions that hand the machine one command, by action name. */
+static const struct {
+	const char *action;
+	void (*run)(VesselMachine *machine);
+} machine_commands[] = {
+	{ "stop-machine", vessel_machine_stop },
+	{ "force-off-machine", vessel_machine_force_off },
+	{ "pause-machine", vessel_machine_pause },
+	{ "resume-machine", vessel_machine_resume },
+	{ "reset-machine", vessel_machine_reset },
+};
+
+static void machine_command_activated(GSimpleAction *action, GVariant *parameter,
+				      gpointer user_data)
 {
+	const char *name = g_action_get_name(G_ACTION(action));
 	VesselMachine *machine = machine_for_action(user_data, parameter);
 
-	if (machine)
-		vessel_machine_stop(machine);
-}
-
-static void force_off_machine_activated(GSimpleAction *action, GVariant *parameter,
-					gpointer user_data)
-{
-	VesselMachine *machine = machine_for_action(user_data, parameter);
-
-	if (machine)
-		vessel_machine_force_off(machine);
-}
-
-static void pause_machine_activated(GSimpleAction *action, GVariant *parameter, gpointer user_data)
-{
-	VesselMachine *machine = machine_for_action(user_data, parameter);
-
-	if (machine)
-		vessel_machine_pause(machine);
-}
-
-static void resume_machine_activated(GSimpleAction *action, GVariant *parameter, gpointer user_data)
-{
-	VesselMachine *machine = machine_for_action(user_data, parameter);
-
-	if (machine)
-		vessel_machine_resume(machine);
-}
-
-static void reset_machine_activated(GSimpleAction *action, GVariant *parameter, gpointer user_data)
-{
-	VesselMachine *machine = machine_for_action(user_data, parameter);
-
-	if (machine)
-		vessel_machine_reset(machine);
+	for (guint i = 0; machine && i < G_N_ELEMENTS(machine_commands); i++)
+		if (g_str_equal(machine_commands[i].action, name))
+			machine_commands[i].run(machine);
 }
 
 static void screenshot_machine_activated(GSimpleAction *action, GVariant *parameter,
@@ -585,11 +567,11 @@ static const GActionEntry app_actions[] = {
 	{ "new-machine", new_machine_activated },
 	{ "edit-machine", edit_machine_activated, "s" },
 	{ "start-machine", start_machine_activated, "s" },
-	{ "stop-machine", stop_machine_activated, "s" },
-	{ "force-off-machine", force_off_machine_activated, "s" },
-	{ "pause-machine", pause_machine_activated, "s" },
-	{ "resume-machine", resume_machine_activated, "s" },
-	{ "reset-machine", reset_machine_activated, "s" },
+	{ "stop-machine", machine_command_activated, "s" },
+	{ "force-off-machine", machine_command_activated, "s" },
+	{ "pause-machine", machine_command_activated, "s" },
+	{ "resume-machine", machine_command_activated, "s" },
+	{ "reset-machine", machine_command_activated, "s" },
 	{ "screenshot-machine", screenshot_machine_activated, "s" },
 	{ "delete-machine", delete_machine_activated, "s" },
 	{ "about", about_activated },

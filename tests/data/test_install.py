@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 import unittest
 
-from datatest import (APPLICATION_ID, APPSTREAMCLI, BINDIR, BUILD_ROOT, DESKTOP_FILE,
+from datatest import (APPSTREAMCLI, BINDIR, BUILD_ROOT, DESKTOP_FILE,
                       DESKTOP_FILE_VALIDATE, GETTEXT_PACKAGE, GLIB_COMPILE_SCHEMAS, LINGUAS,
                       LOCALEDIR, MESON, PREFIX, exec_program, installed_paths, read_desktop_entry)
 

@@ -20,7 +20,6 @@ Exit status: 0 if every expectation held, 1 otherwise.
 
 import argparse
 import os
-import struct
 import subprocess
 import sys
 import tempfile
@@ -28,40 +27,14 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from xshot import xwd_rows  # noqa: E402
 from displaytest import (Machine, TestFailure, compare_image,  # noqa: E402
                          verdict, vessel_command)
 import patterns  # noqa: E402
 import test_keyboard  # noqa: E402
 
 SETTLE_TIMEOUT_S = 10
-
-
-def xwd_rows(data):
-    """(width, height, rows of bytes R, G, B) of an xwd dump (X Window
-    Dump, version 7, ZPixmap, 24 or 32 bits per pixel)."""
-    fields = struct.unpack(">25I", data[:100])
-    header_size, version, pixmap_format = fields[0], fields[1], fields[2]
-    width, height, byte_order = fields[4], fields[5], fields[7]
-    bits_per_pixel, bytes_per_line = fields[11], fields[12]
-    masks = fields[14:17]
-    ncolors = fields[19]
-    if version != 7 or pixmap_format != 2 or bits_per_pixel not in (24, 32):
-        raise TestFailure(f"unexpected xwd dump: version {version}, format {pixmap_format}, "
-                          f"{bits_per_pixel} bits per pixel")
-    shifts = [(m & -m).bit_length() - 1 for m in masks]
-    bpp = bits_per_pixel // 8
-    start = header_size + 12 * ncolors
-    order = "little" if byte_order == 0 else "big"
-    rows = []
-    for y in range(height):
-        line = data[start + y * bytes_per_line:start + y * bytes_per_line + width * bpp]
-        out = bytearray(width * 3)
-        for x in range(width):
-            v = int.from_bytes(line[x * bpp:x * bpp + bpp], order)
-            for c in range(3):
-                out[3 * x + c] = (v & masks[c]) >> shifts[c]
-        rows.append(bytes(out))
-    return width, height, rows
 
 
 def capture(env, window):

@@ -559,6 +559,23 @@ class GuiSession:
             return None
         return self.xwindow_geometry(ids[-1])
 
+    def screenshot_window(self, filename, title):
+        """Saves a PNG of one X window's own contents (xwd -id).  Without a
+        window manager (Xvfb) a new dialog may map under the main window,
+        so a crop of the screen would not show it."""
+        r = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", f"^{re.escape(title)}$"],
+                           env=self.env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                           text=True, timeout=10)
+        ids = r.stdout.split()
+        if not ids:
+            raise StepFailure(f"screenshot {filename}: no X window titled {title!r}")
+        time.sleep(0.3)     # the last frame drawn
+        path = os.path.join(self.artifacts, filename)
+        xshot.save_png(xshot.capture(self.env, ids[-1]), path)
+        self.shots.append(path)
+        log(f"  screenshot: {path}")
+        return path
+
     def app_xwindows(self):
         """The app's visible X windows (GTK sets _NET_WM_PID)."""
         r = subprocess.run(["xdotool", "search", "--onlyvisible", "--pid", str(self.app.pid)],

@@ -630,6 +630,12 @@ def scenario_demo_fail(s, opts):
         s.quit_app()
 
 
+def wait_delete_dialog(s):
+    return s.wait_for(lambda: next((w for w in s.toplevels()
+                                    if find_all(w, "label", "Delete “Doomed”?")), None),
+                      10, "the 'Delete “Doomed”?' dialog")
+
+
 def scenario_delete(s, opts):
     write_profile(s, "doomed", "Doomed", opts.guest)
     folder = os.path.join(s.machines_dir, "doomed")
@@ -638,15 +644,13 @@ def scenario_delete(s, opts):
         wait_state(s, "Doomed", "Stopped", 10)
     with s.step("app.delete-machine asks; Cancel keeps the machine"):
         s.action("delete-machine", "doomed")
-        dialog = s.wait_for(lambda: next((w for w in s.toplevels()
-                                          if find_all(w, "label", "Delete “Doomed”?")), None),
-                            10, "the 'Delete “Doomed”?' dialog")
+        dialog = wait_delete_dialog(s)
         check = s.find(None, re.compile(r"disk files"), root=dialog,
                        what="the 'Also delete the machine's disk files' check box")
         if check.get_state_set().contains(harness.Atspi.StateType.CHECKED):
             raise StepFailure("'Also delete the disk files' is ticked by default")
-        s.wait_xwindows(2)
-        s.screenshot("12-delete-dialog.png", "Vessel")
+        s.wait_for(lambda: s.window_geometry("Delete “Doomed”?"), 10, "the dialog's X window")
+        s.screenshot_window("12-delete-dialog.png", "Delete “Doomed”?")
         press(find_button(s, dialog, "Cancel"), "Cancel")
         s.wait_for(lambda: not any(find_all(w, "label", "Delete “Doomed”?")
                                    for w in s.toplevels()), 10, "the dialog to close")
@@ -656,9 +660,7 @@ def scenario_delete(s, opts):
         wait_state(s, "Doomed", "Stopped", 5)
     with s.step("app.delete-machine, Delete: the row and the folder are gone"):
         s.action("delete-machine", "doomed")
-        dialog = s.wait_for(lambda: next((w for w in s.toplevels()
-                                          if find_all(w, "label", "Delete “Doomed”?")), None),
-                            10, "the 'Delete “Doomed”?' dialog")
+        dialog = wait_delete_dialog(s)
         press(find_button(s, dialog, "Delete"), "Delete")
         s.wait_for(lambda: machine_row(s, "Doomed")[1] is None, 10, "the row to go")
         s.wait_for(lambda: not os.path.exists(folder), 5, f"{folder} to be removed")

@@ -24,12 +24,9 @@ Exit status: 0 if every expectation held, 1 otherwise (77: skipped).
 """
 
 import os
-import struct
 import subprocess
 import sys
-import tempfile
 import time
-import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from spicetest import (run_test, PASS_STATUS, READY_TIMEOUT_S, SpiceGuest,  # noqa: E402
@@ -37,7 +34,7 @@ from spicetest import (run_test, PASS_STATUS, READY_TIMEOUT_S, SpiceGuest,  # no
                        patterns, picture_difference, verdict)
 from orphans import die_with_parent  # noqa: E402
 import test_keyboard  # noqa: E402
-from test_window import xwd_rows  # noqa: E402
+from xshot import encode_png, xwd_rows  # noqa: E402
 
 SHOW_TIMEOUT_S = 30     # remote-viewer's start, connection and first frames
 
@@ -46,18 +43,6 @@ BARS = {
     "640x480": (80, 240, patterns.BARS_RGB32),
     "800x600": (100, 300, [patterns.expand_rgb565(w) for w in patterns.BARS_RGB565]),
 }
-
-
-def encode_png(width, height, rows):
-    """A truecolour 8-bit PNG (ISO/IEC 15948 §11.2.2 IHDR colour type 2),
-    every row with filter type 0."""
-    def chunk(ctype, body):
-        return (struct.pack(">I", len(body)) + ctype + body +
-                struct.pack(">I", zlib.crc32(ctype + body)))
-    raw = b"".join(b"\0" + row for row in rows)
-    return (b"\x89PNG\r\n\x1a\n" +
-            chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)) +
-            chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
 
 
 def find_bars(rows, mode):
