@@ -600,6 +600,7 @@ static void vessel_application_startup(GApplication *application)
 	VesselApplication *self = VESSEL_APPLICATION(application);
 	const char *const quit_accels[] = { "<Control>q", NULL };
 	const char *const new_accels[] = { "<Control>n", NULL };
+	const char *kvm_device;
 
 	G_APPLICATION_CLASS(vessel_application_parent_class)->startup(application);
 
@@ -614,7 +615,9 @@ static void vessel_application_startup(GApplication *application)
 	self->vmm_path = find_program("VESSEL_VMM", VESSEL_BINDIR "/vessel-vmm", "vessel-vmm");
 	self->demo_script = find_program("VESSEL_PREPARE_DEMO",
 					 VESSEL_LIBEXECDIR "/vessel-prepare-demo", NULL);
-	host_check_kvm("/dev/kvm", &self->kvm_notice);
+	/* VESSEL_KVM_DEVICE: the same override vessel-vmm honours (docs/vessel-vmm.md). */
+	kvm_device = g_getenv("VESSEL_KVM_DEVICE");
+	host_check_kvm(kvm_device && *kvm_device ? kvm_device : "/dev/kvm", &self->kvm_notice);
 	load_machines(self);
 	g_unix_signal_add(SIGTERM, on_quit_signal, self);
 	g_unix_signal_add(SIGINT, on_quit_signal, self);

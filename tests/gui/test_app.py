@@ -669,6 +669,29 @@ def scenario_delete(s, opts):
         s.quit_app()
 
 
+def scenario_host(s, opts):
+    with s.step("no /dev/kvm: a notice says machines run on the software CPU, and why"):
+        s.start_app(extra_env={"VESSEL_KVM_DEVICE": os.path.join(s.home, "no-kvm")})
+        notice = s.wait_for(lambda: next((text_of(a) for a, _ in walk(s.main_window())
+                                          if role_name(a) == "label" and is_showing(a)
+                                          and "KVM is not available" in text_of(a)), None),
+                            10, "the KVM notice")
+        for words in ("software CPU", "slower", "VT-x", "kvm_intel"):
+            if words not in notice:
+                raise StepFailure(f"the KVM notice does not mention {words!r}: {notice!r}")
+        s.screenshot("13-no-kvm.png", "Vessel")
+    with s.step("app.quit ends the app"):
+        s.quit_app()
+    if not opts.localedir:
+        raise StepFailure("--localedir is needed for the translation check")
+    with s.step("in Vietnamese (LANGUAGE=vi): the window speaks it"):
+        s.start_app(extra_env={"LANGUAGE": "vi"})
+        s.find("label", "Chưa có máy ảo nào", what="the Vietnamese 'No Machines' page")
+        s.screenshot("14-vietnamese.png", "Vessel")
+    with s.step("app.quit ends the app"):
+        s.quit_app()
+
+
 SCENARIOS = {
     "empty": (lambda s, o: scenario_empty(s), {}),
     "dialog": (scenario_dialog, {}),
@@ -677,6 +700,7 @@ SCENARIOS = {
     "demo": (scenario_demo, {"offer-demo": True}),
     "demo-fail": (scenario_demo_fail, {"offer-demo": True}),
     "delete": (scenario_delete, {}),
+    "host": (scenario_host, {}),
 }
 
 
