@@ -337,6 +337,12 @@ struct spice_display {
 	/* Display: touched by the refresh (I/O thread) and spice's worker thread. */
 	GMutex lock;
 	GQueue queue;			/* struct spice_update *, not yet fetched */
+	/*
+	 * Fetched by spice-server and not released yet.  A display channel
+	 * client torn down while it connects may never release what it
+	 * holds; nothing touches these once the server is destroyed.
+	 */
+	GHashTable *lent;
 	bool notify;			/* the worker asked to be woken for commands */
 	bool primary;			/* a primary surface exists */
 	struct display_surface surface;
@@ -570,6 +576,8 @@ static int qxl_get_command(QXLInstance *qin, struct QXLCommandExt *ext)
 
 	g_mutex_lock(&s->lock);
 	u = g_queue_pop_head(&s->queue);
+	if (u)
+		g_hash_table_add(s->lent, u);
 	g_mutex_unlock(&s->lock);
 	if (!u)
 		return 0;
@@ -594,7 +602,13 @@ static int qxl_req_cmd_notification(QXLInstance *qin)
 
 static void qxl_release_resource(QXLInstance *qin, struct QXLReleaseInfoExt ext)
 {
-	update_free((struct spice_update *)(uintptr_t)ext.info->id);
+	struct spice_display *s = from_qxl(qin);
+	struct spice_update *u = (struct spice_update *)(uintptr_t)ext.info->id;
+
+	g_mutex_lock(&s->lock);
+	g_hash_table_steal(s->lent, u);
+	g_mutex_unlock(&s->lock);
+	update_free(u);
 }
 
 /* No cursor: bochs-display has none; clients show their own pointer. */
@@ -815,6 +829,7 @@ struct spice_display *spice_display_new(const struct spice_display_config *confi
 	s = g_new0(struct spice_display, 1);
 	g_mutex_init(&s->lock);
 	g_queue_init(&s->queue);
+	s->lent = g_hash_table_new_full(NULL, NULL, (GDestroyNotify)update_free, NULL);
 	s->display = display;
 	s->input = input;
 	s->server = spice_server_new();
@@ -925,6 +940,8 @@ void spice_display_free(struct spice_display *s)
 	g_mutex_lock(&s->lock);
 	queue_clear_locked(s);
 	g_mutex_unlock(&s->lock);
+	/* What the destroyed server never released: ours again. */
+	g_hash_table_destroy(s->lent);
 	g_free(s->primary_mem);
 	g_free(s->uri);
 	g_mutex_clear(&s->lock);
