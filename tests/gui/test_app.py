@@ -16,7 +16,7 @@ Each scenario is one meson test (suite 'gui'), run with --scenario NAME:
   run         Start (its button) -> "Running" and a vessel-vmm process;
               Pause -> "Paused"; Resume -> "Running"; Screenshot -> a PNG
               in the pictures folder; Stop -> "Stopping… N s" counting down
-              (the guest has no ACPI), then "Force Off"; Force Off ->
+              (the test guest ignores the power button), then "Force Off"; Force Off ->
               "Stopped" and the VMM gone.  04-running.png,
               04-running-desktop.png (with the guest's window), 05-paused.png,
               06-stopping.png, 07-force-off.png
@@ -33,6 +33,11 @@ Each scenario is one meson test (suite 'gui'), run with --scenario NAME:
               11-demo-failed.png
   delete      app.delete-machine asks; Cancel keeps the machine, Delete
               removes the row and the machine's folder.    12-delete-dialog.png
+  host        no /dev/kvm: the notice and why; LANGUAGE=vi: the window in
+              Vietnamese.                      13-no-kvm.png, 14-vietnamese.png
+  demo-real   the real demo script makes "Demo"; Start -> the greeting and
+              a shell on the guest's screen; Stop -> the guest switches
+              itself off -> "Stopped".  15-demo-running.png, 16-demo-stopped.png
 
 Exit status: 0 when every step saw what it expected, 1 otherwise.
 """
@@ -692,6 +697,47 @@ def scenario_host(s, opts):
         s.quit_app()
 
 
+def scenario_demo_real(s, opts):
+    """What a new user does first: the real demo (Debian's kernel, busybox)
+    prepared by the real script, started, and stopped by asking the guest."""
+    if not opts.demo_script:
+        raise StepFailure("--demo-script is needed for this scenario")
+    env = {"VESSEL_PREPARE_DEMO": opts.demo_script, "XDG_CACHE_HOME": opts.demo_cache}
+    log_path = os.path.join(s.machines_dir, "demo", "vessel-vmm.log")
+    with s.step("first start: the app prepares the demo machine"):
+        s.start_app(extra_env=env)
+        wait_state(s, "Demo", "Stopped", 600)
+    with s.step("Start -> Running, and the guest greets the user with a shell"):
+        press(row_button(s, "Demo", "Start"), "Start")
+        wait_state(s, "Demo", "Running")
+        pids = s.wait_for(s.vmm_pids, 10, "a vessel-vmm process")
+        s.wait_for(lambda: os.path.exists(log_path) and
+                   "a shell started on /dev/tty1" in open(log_path, errors="replace").read(),
+                   180, "the demo's shell on the screen (its log line)")
+        # acpid, which hears the power button, starts with the shells.
+        s.wait_for(lambda: "acpid" in open(log_path, errors="replace").read() or
+                   "power button" in open(log_path, errors="replace").read(), 30,
+                   "the guest listening to the power button")
+        move_vmm_window_aside(s, pids[0], 905)
+        time.sleep(1.0)
+        s.screenshot("15-demo-running.png")
+    with s.step("Stop asks the guest, which switches itself off -> Stopped, no Force Off"):
+        started = time.monotonic()
+        press(row_button(s, "Demo", "Stop"), "Stop")
+        wait_state(s, "Demo", "Stopped", 30)
+        took = time.monotonic() - started
+        log(f"  stopped {took:.1f} s after Stop")
+        if took >= 20:
+            raise StepFailure(f"the guest took {took:.0f} s: Force Off time, not a clean stop")
+        text = open(log_path, errors="replace").read()
+        if "power button was pressed" not in text:
+            raise StepFailure("the guest's log does not show the power button press")
+        s.wait_for(lambda: not s.vmm_pids(), 10, "the VMM to end")
+        s.screenshot("16-demo-stopped.png", "Vessel")
+    with s.step("app.quit ends the app"):
+        s.quit_app()
+
+
 SCENARIOS = {
     "empty": (lambda s, o: scenario_empty(s), {}),
     "dialog": (scenario_dialog, {}),
@@ -701,6 +747,7 @@ SCENARIOS = {
     "demo-fail": (scenario_demo_fail, {"offer-demo": True}),
     "delete": (scenario_delete, {}),
     "host": (scenario_host, {}),
+    "demo-real": (scenario_demo_real, {"offer-demo": True}),
 }
 
 
@@ -713,6 +760,12 @@ def main():
                         help="a test guest that runs until stopped (tests/guests/animate.elf)")
     parser.add_argument("--schema-dir", required=True, help="build/data (gschemas.compiled)")
     parser.add_argument("--localedir", default=None)
+    parser.add_argument("--demo-script", default=None,
+                        help="data/demo/vessel-prepare-demo, for the demo-real scenario")
+    # The user's demo cache, which the demo tests fill (one download, not one per test).
+    xdg_cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    parser.add_argument("--demo-cache", default=xdg_cache,
+                        help="XDG_CACHE_HOME for the demo script (default: the user's)")
     parser.add_argument("--artifacts", required=True)
     opts = parser.parse_args()
     opts.app, opts.vmm, opts.guest = (os.path.abspath(p) for p in (opts.app, opts.vmm,
@@ -721,7 +774,7 @@ def main():
     settings = {"offer-demo": False, **settings}
     problems = []
     with GuiSession(opts, opts.scenario, settings=settings,
-                    screen="2560x1000" if opts.scenario == "run" else "1280x960") as s:
+                    screen="2560x1000" if opts.scenario in ("run", "demo-real") else "1280x960") as s:
         try:
             run(s, opts)
         except StepFailure as failure:
