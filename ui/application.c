@@ -673,6 +673,16 @@ static void vessel_application_finalize(GObject *object)
 	G_OBJECT_CLASS(vessel_application_parent_class)->finalize(object);
 }
 
+static int vessel_application_handle_local_options(GApplication *application,
+						  GVariantDict *options)
+{
+	if (g_variant_dict_contains(options, "version")) {
+		g_print("vessel %s\n", VESSEL_VERSION);
+		return 0;
+	}
+	return -1;	/* go on: register, activate */
+}
+
 static void vessel_application_class_init(VesselApplicationClass *klass)
 {
 	GObjectClass *object_class = G_OBJECT_CLASS(klass);
@@ -682,11 +692,21 @@ static void vessel_application_class_init(VesselApplicationClass *klass)
 	app_class->startup = vessel_application_startup;
 	app_class->activate = vessel_application_activate;
 	app_class->shutdown = vessel_application_shutdown;
+	app_class->handle_local_options = vessel_application_handle_local_options;
 }
 
 static void vessel_application_init(VesselApplication *self)
 {
+	const GOptionEntry options[] = {
+		{ "version", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Print the version and exit"), NULL },
+		{ NULL }
+	};
+
 	self->machines = g_list_store_new(VESSEL_TYPE_MACHINE);
+	g_application_add_main_option_entries(G_APPLICATION(self), options);
+	g_application_set_option_context_summary(G_APPLICATION(self),
+		_("Create, run and watch virtual machines. Machines are kept in "
+		  "$XDG_DATA_HOME/vessel/machines; see docs/app.md."));
 }
 
 VesselApplication *vessel_application_new(void)
