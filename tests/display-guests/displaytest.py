@@ -239,6 +239,7 @@ class Qmp:
                 time.sleep(0.05)
         self.sock.settimeout(timeout)
         self.file = self.sock.makefile("rwb", buffering=0)
+        self.events = []                # events read on the way, in order
         greeting = self._read()
         if "QMP" not in greeting:
             raise TestFailure(f"control socket greeting lacks 'QMP': {greeting}")
@@ -259,6 +260,7 @@ class Qmp:
         while True:
             reply = self._read()
             if "event" in reply:
+                self.events.append(reply)
                 continue
             if "error" in reply:
                 raise TestFailure(f"{name} failed: {reply['error']}")

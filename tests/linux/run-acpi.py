@@ -31,56 +31,23 @@ import prepare  # noqa: E402
 TestFailure = displaytest.TestFailure
 
 
-class Control:
-    """A control-socket client that keeps the events it reads."""
-
-    def __init__(self, path, alive, timeout=30):
-        deadline = time.monotonic() + timeout
-        while True:
-            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            try:
-                self.sock.connect(path)
-                break
-            except (FileNotFoundError, ConnectionRefusedError):
-                self.sock.close()
-                if not alive() or time.monotonic() > deadline:
-                    raise TestFailure(f"no control socket at {path}") from None
-                time.sleep(0.05)
-        self.file = self.sock.makefile("rwb", buffering=0)
-        self.events = []
-        self.read()                     # the greeting
-        self.execute("qmp_capabilities")
-
-    def read(self, timeout=30):
-        """The next message, or None once the VMM has closed the socket."""
-        self.sock.settimeout(timeout)
-        line = self.file.readline()
-        if not line:
-            return None
-        message = json.loads(line)
-        if "event" in message:
-            self.events.append(message)
-        return message
-
-    def execute(self, name):
-        self.file.write(json.dumps({"execute": name}).encode() + b"\n")
-        while True:
-            reply = self.read()
-            if reply is None:
-                raise TestFailure(f"the VMM closed the control socket before answering {name}")
-            if "error" in reply:
-                raise TestFailure(f"{name} failed: {reply['error']}")
-            if "return" in reply:
-                return reply["return"]
+class Control(displaytest.Qmp):
+    """The VMM's control socket, kept open until the VMM closes it."""
 
     def read_until_closed(self, timeout):
+        """Reads (keeping events) until the VMM closes the socket."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            self.sock.settimeout(max(0.1, deadline - time.monotonic()))
             try:
-                if self.read(max(0.1, deadline - time.monotonic())) is None:
-                    return
+                line = self.file.readline()
             except socket.timeout:
                 break
+            if not line:
+                return
+            message = json.loads(line)
+            if "event" in message:
+                self.events.append(message)
         raise TestFailure(f"the control socket stayed open {timeout:g} s after system_powerdown")
 
     def event(self, name):
@@ -120,7 +87,7 @@ def run(opts, workdir):
     machine = displaytest.Machine(linuxrun.vessel_test_command(
         opts.vmm, guest, "vessel.acpitest", "--control", control_path, cpus=opts.cpus))
     try:
-        control = Control(control_path, machine.alive)
+        control = Control(control_path, timeout=30, alive=machine.alive)
         ready = machine.wait_for(r"^VESSEL-ACPI-(READY|FAIL).*$", opts.timeout)
         if "FAIL" in ready.group(0):
             raise TestFailure(ready.group(0))
