@@ -229,6 +229,16 @@ def scenario_empty(s):
         if s.find_all_list_items():
             raise StepFailure("the machine list shows rows for a user without machines")
         s.screenshot("01-empty.png", "Vessel")
+    with s.step("without a GPU the app draws with cairo: no Mesa driver in its memory"):
+        # On a host without a DRM render node GTK's GL renderer would run on
+        # llvmpipe (+125 MiB); app/vessel.c turns it off (docs/benchmarks.md).
+        if not glob.glob("/dev/dri/renderD*"):
+            with open(f"/proc/{s.app.pid}/maps") as f:
+                maps = f.read()
+            loaded = sorted({lib for lib in ("swrast_dri", "libgallium", "libLLVM", "libEGL_mesa",
+                                             "libGLX_mesa") if lib in maps})
+            if loaded:
+                raise StepFailure(f"the app loaded Mesa on a host without a GPU: {loaded}")
     with s.step("no demo is prepared when offer-demo is false"):
         time.sleep(1)
         bar = [a for a, _ in walk(s.main_window())
