@@ -274,6 +274,29 @@ class Session:
         self.proc.wait()
 
 
+def make_peers(opts, traced):
+    """vessel-vmm and (unless --no-qemu) QEMU on each accelerator asked for;
+    a peer that cannot run here says why in .unavailable.  traced: whether
+    vessel-vmm prints display-trace lines (this benchmark reads them)."""
+    accels = ("kvm", "tcg") if opts.accel == "both" else (opts.accel,)
+    peers = []
+    for accel in accels:
+        vessel = Peer("vessel-vmm", accel, vessel_command(opts.vmm, opts.guest, accel), traced)
+        if not os.access(opts.vmm, os.X_OK):
+            vessel.unavailable = f"{opts.vmm} is not an executable (build it, or pass --vmm)"
+        peers.append(vessel)
+        if not opts.no_qemu:
+            qemu = Peer("qemu", accel, qemu_command(opts.guest, accel), False)
+            if not shutil.which(QEMU):
+                qemu.unavailable = f"{QEMU} is not installed (sudo apt-get install qemu-system-x86)"
+            peers.append(qemu)
+    if "kvm" in accels and not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        for peer in peers:
+            if peer.accel == "kvm":
+                peer.unavailable = "/dev/kvm is not usable"
+    return peers
+
+
 def process_cpu_seconds(pid):
     """utime + stime of every thread of pid (proc(5): fields 14 and 15)."""
     with open(f"/proc/{pid}/stat") as f:
@@ -583,22 +606,7 @@ def main():
             sys.exit(f"display: {tool} is not installed (sudo apt-get install xvfb x11-utils xdotool)")
     if not os.path.exists(opts.guest):
         sys.exit(f"display: no guest {opts.guest} (build it, or pass --guest)")
-    accels = ("kvm", "tcg") if opts.accel == "both" else (opts.accel,)
-    peers = []
-    for accel in accels:
-        vessel = Peer("vessel-vmm", accel, vessel_command(opts.vmm, opts.guest, accel), True)
-        if not os.access(opts.vmm, os.X_OK):
-            vessel.unavailable = f"{opts.vmm} is not an executable (build it, or pass --vmm)"
-        peers.append(vessel)
-        if not opts.no_qemu:
-            qemu = Peer("qemu", accel, qemu_command(opts.guest, accel), False)
-            if not shutil.which(QEMU):
-                qemu.unavailable = f"{QEMU} is not installed (sudo apt-get install qemu-system-x86)"
-            peers.append(qemu)
-    if "kvm" in accels and not os.access("/dev/kvm", os.R_OK | os.W_OK):
-        for peer in peers:
-            if peer.accel == "kvm":
-                peer.unavailable = "/dev/kvm is not usable"
+    peers = make_peers(opts, traced=True)
 
     displays = ("sdl", "none") if opts.none_seconds > 0 else ("sdl",)
     xvfb, display_name = start_xvfb()
@@ -632,6 +640,7 @@ def main():
             print(f"FAIL: {problem}")
         if problems:
             sys.exit(1)
+        accels = sorted({peer.accel for peer in peers})
         print("smoke: trace seen, idle cost below "
               f"{SMOKE_IDLE_CPU_LIMIT:g}% of a core on " + ", ".join(accels))
 

@@ -49,7 +49,6 @@ import argparse
 import os
 import random
 import re
-import shutil
 import signal
 import socket
 import statistics
@@ -62,9 +61,9 @@ sys.dont_write_bytecode = True     # keep __pycache__ out of the source tree
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "pylib"))
-from display import (BACKGROUND, print_table, HEIGHT, MARKER_X, MARKER_Y, MARKERS, QEMU,  # noqa: E402
-                     WIDTH, BenchError, Peer, Session, Stream, frame_rate, percentile,
-                     process_cpu_seconds, qemu_command, vessel_command)
+from display import (BACKGROUND, print_table, HEIGHT, MARKER_X, MARKER_Y, MARKERS,  # noqa: E402
+                     WIDTH, BenchError, Session, Stream, frame_rate, make_peers, percentile,
+                     process_cpu_seconds)
 from orphans import die_with_parent  # noqa: E402
 
 # spice-protocol's enum SpiceChannelType ("spice/enums.h"), as numbered on the wire.
@@ -488,22 +487,7 @@ def main():
     for path, what in ((opts.guest, "guest"), (opts.client, "client")):
         if not os.path.exists(path):
             sys.exit(f"spice: no {what} {path} (build it, or pass --{what})")
-    accels = ("kvm", "tcg") if opts.accel == "both" else (opts.accel,)
-    peers = []
-    for accel in accels:
-        vessel = Peer("vessel-vmm", accel, vessel_command(opts.vmm, opts.guest, accel), False)
-        if not os.access(opts.vmm, os.X_OK):
-            vessel.unavailable = f"{opts.vmm} is not an executable (build it, or pass --vmm)"
-        peers.append(vessel)
-        if not opts.no_qemu:
-            qemu = Peer("qemu", accel, qemu_command(opts.guest, accel), False)
-            if not shutil.which(QEMU):
-                qemu.unavailable = f"{QEMU} is not installed (sudo apt-get install qemu-system-x86)"
-            peers.append(qemu)
-    if "kvm" in accels and not os.path.exists("/dev/kvm"):
-        for peer in peers:
-            if peer.accel == "kvm":
-                peer.unavailable = "no /dev/kvm"
+    peers = make_peers(opts, traced=False)
 
     load_before = os.getloadavg()[0]
     for _ in range(opts.runs):
@@ -528,7 +512,7 @@ def main():
             sys.exit(1)
         print("smoke: first picture complete and right, one-pixel changes below "
               f"{SMOKE_SMALL_CHANGE_LIMIT} bytes, VMM alive after the client left, on " +
-              ", ".join(accels))
+              ", ".join(sorted({peer.accel for peer in peers})))
 
 
 if __name__ == "__main__":
