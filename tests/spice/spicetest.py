@@ -266,6 +266,35 @@ def check_environment(opts, tools):
     return None
 
 
+def run_parts(opts, workdir, parts, ready):
+    """Runs a test's parts one after the other, each on a guest of its own,
+    and returns the verdict.  parts: (label, part, SpiceGuest keyword
+    arguments, extra arguments); part(opts, guest, part_dir, *extra,
+    problems) runs once the guest printed the line `ready` (a regex).  The
+    first part with problems ends the run, its label on each problem."""
+    problems = []
+    guest = None
+    for label, part, arguments, extra in parts:
+        print(f"{label}:")
+        part_dir = os.path.join(workdir, part.__name__)
+        os.mkdir(part_dir)
+        guest = SpiceGuest(opts, part_dir, opts.guest, **arguments)
+        before = len(problems)
+        try:
+            problems += guest.start()
+            guest.machine.wait_for(ready, READY_TIMEOUT_S)
+            part(opts, guest, part_dir, *extra, problems)
+            problems += guest.password_leaks()
+        except (TestFailure, OSError) as e:
+            problems.append(str(e))
+        finally:
+            guest.stop()
+        if len(problems) > before:
+            problems[before:] = [f"{label}: {p}" for p in problems[before:]]
+            break
+    return verdict(opts.name, problems, guest.machine, opts.verbose)
+
+
 def run_test(opts, tools, run):
     """The end of every script's main(): check the clients, then run(opts,
     workdir) in a temporary directory; returns the exit status."""

@@ -17,7 +17,6 @@ Exit status: 0 if every expectation held, 1 otherwise (77: skipped).
 import os
 import socket
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from spicetest import (run_test, Machine, TestFailure, argument_parser,  # noqa: E402

@@ -24,12 +24,11 @@ Exit status: 0 if every expectation held, 1 otherwise (77: skipped).
 
 import os
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from spicetest import (run_test, PASS_STATUS, READY_TIMEOUT_S, SpiceGuest,  # noqa: E402
-                       TestFailure, argument_parser, keep_artifact,
-                       new_password, picture_difference, screenshot, spice_keys, verdict)
+from spicetest import (run_test, run_parts, PASS_STATUS, TestFailure,  # noqa: E402
+                       argument_parser, keep_artifact, new_password, picture_difference,
+                       screenshot, spice_keys)
 
 MODE = "640x480"
 
@@ -137,26 +136,8 @@ def run(opts, workdir):
         ("no password yet", without_password, dict(password=None, ticketing=True)),
         ("disable-ticketing", without_ticketing, dict(password=None, ticketing=False)),
     ]
-    problems = []
-    for label, part, arguments in parts:
-        print(f"{label}:")
-        part_dir = os.path.join(workdir, part.__name__)
-        os.mkdir(part_dir)
-        guest = SpiceGuest(opts, part_dir, opts.guest, **arguments)
-        before = len(problems)
-        try:
-            problems += guest.start()
-            guest.machine.wait_for(rf"^READY {MODE}$", READY_TIMEOUT_S)
-            part(opts, guest, part_dir, problems)
-            problems += guest.password_leaks()
-        except (TestFailure, OSError) as e:
-            problems.append(str(e))
-        finally:
-            guest.stop()
-        if len(problems) > before:
-            problems[before:] = [f"{label}: {p}" for p in problems[before:]]
-            break
-    return verdict(opts.name, problems, guest.machine, opts.verbose)
+    return run_parts(opts, workdir, [(label, part, arguments, ()) for label, part, arguments in parts],
+                     rf"^READY {MODE}$")
 
 
 def main():

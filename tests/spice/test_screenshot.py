@@ -24,7 +24,6 @@ Exit status: 0 if every expectation held, 1 otherwise (77: skipped).
 
 import os
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

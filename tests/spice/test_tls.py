@@ -26,12 +26,11 @@ Exit status: 0 if every expectation held, 1 otherwise (77: skipped).
 import os
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from spicetest import (run_test, READY_TIMEOUT_S, SpiceGuest, TestFailure,  # noqa: E402
+from spicetest import (run_test, run_parts, TestFailure,  # noqa: E402
                        argument_parser, new_password,
-                       picture_difference, screenshot, spice_keys, verdict)
+                       picture_difference, screenshot, spice_keys)
 
 
 def openssl(*args, cwd):
@@ -103,34 +102,15 @@ def tls_only(opts, guest, workdir, certs, problems):
 
 
 def run(opts, workdir):
-    problems = []
-    guest = None
     try:
         certs = make_certificates(workdir)
     except (TestFailure, OSError, subprocess.SubprocessError) as e:
         print(f"FAIL {opts.name}\n  - {e}")
         return 1
-    for label, part, plain in (("port and tls-port", both_ports, True),
-                               ("tls-port only", tls_only, False)):
-        print(f"{label}:")
-        part_dir = os.path.join(workdir, part.__name__)
-        os.mkdir(part_dir)
-        guest = SpiceGuest(opts, part_dir, opts.guest, password=new_password(),
-                           x509_dir=certs[0], plain=plain)
-        before = len(problems)
-        try:
-            problems += guest.start()
-            guest.machine.wait_for(r"^READY 640x480$", READY_TIMEOUT_S)
-            part(opts, guest, part_dir, certs, problems)
-            problems += guest.password_leaks()
-        except (TestFailure, OSError) as e:
-            problems.append(str(e))
-        finally:
-            guest.stop()
-        if len(problems) > before:
-            problems[before:] = [f"{label}: {p}" for p in problems[before:]]
-            break
-    return verdict(opts.name, problems, guest.machine, opts.verbose)
+    parts = [(label, part, dict(password=new_password(), x509_dir=certs[0], plain=plain), (certs,))
+             for label, part, plain in (("port and tls-port", both_ports, True),
+                                        ("tls-port only", tls_only, False))]
+    return run_parts(opts, workdir, parts, r"^READY 640x480$")
 
 
 def main():
