@@ -287,18 +287,17 @@ static VesselMachine *machine_for_action(VesselApplication *self, GVariant *para
 static void on_dialog_saved(VesselMachineDialog *dialog, struct profile *saved,
 			    VesselApplication *self)
 {
-	VesselMachine *machine = find_machine(self, saved->id, NULL);
+	guint position;
+	VesselMachine *machine = find_machine(self, saved->id, &position);
 	struct profile *fresh = profile_load(saved->dir);
 
 	if (machine) {
 		VesselVmState state = vessel_machine_get_state(machine);
-		guint position;
 
 		vessel_machine_set_profile(machine, fresh);
 		/* The name may have changed: keep the list sorted. */
 		g_object_ref(machine);
-		if (find_machine(self, saved->id, &position))
-			g_list_store_remove(self->machines, position);
+		g_list_store_remove(self->machines, position);
 		g_list_store_insert_sorted(self->machines, machine, compare_machines, NULL);
 		g_object_unref(machine);
 		if (state != VESSEL_VM_STATE_STOPPED && state != VESSEL_VM_STATE_ERROR)

@@ -335,6 +335,26 @@ def scenario_dialog(s, opts):
         if not any("64" in t and "MiB" in t for t in texts):
             raise StepFailure(f"the row does not show 64 MiB: {texts}")
         s.screenshot("03-created.png", "Vessel")
+    with s.step("Edit: renaming keeps the folder, keys the app does not know, and the list order"):
+        path = os.path.join(s.machines_dir, "test-machine", "machine.ini")
+        with open(path, "a") as f:
+            f.write("\n[future]\nsetting=kept\n")
+        s.action("edit-machine", "test-machine")
+        dialog = s.wait_for(lambda: s.window_named("Edit Machine"), 10, "the 'Edit Machine' window")
+        name = s.find("text", "Name", root=dialog)
+        if text_of(name) != "Test Machine":
+            raise StepFailure(f"the Edit dialog shows the name {text_of(name)!r}")
+        s.type_into(name, "Edit Machine", "A Renamed Machine", "the name")
+        press(find_button(s, dialog, "Save"), "Save")
+        s.wait_for(lambda: s.window_named("Edit Machine") is None, 10, "the dialog to close after Save")
+        wait_state(s, "A Renamed Machine", "Stopped", 10)
+        if machine_row(s, "Test Machine")[1] is not None:
+            raise StepFailure("the old name is still listed")
+        ini = read_ini(path)
+        got = (ini.get("machine", "name", fallback=None), ini.get("future", "setting", fallback=None),
+               ini.get("machine", "memory-mib", fallback=None))
+        if got != ("A Renamed Machine", "kept", "64"):
+            raise StepFailure(f"{path} after Save holds name/future.setting/memory {got}")
     with s.step("app.quit ends the app"):
         s.quit_app()
 
