@@ -23,6 +23,7 @@ from displaytest import (PASS_STATUS, Machine, Qmp, TestFailure,  # noqa: E402,F
                          verdict, vessel_command)
 import patterns  # noqa: E402,F401
 
+REFRESH_SETTLE_S = 0.2     # several of vessel-vmm's 33 ms SPICE display refreshes
 READY_TIMEOUT_S = 30        # QEMU's SeaBIOS alone takes seconds on the nested KVM
 SPICE_TIMEOUT_S = 20        # until the server listens
 CLIENT_TIMEOUT_S = 30       # one client run, start to exit
@@ -283,6 +284,11 @@ def run_parts(opts, workdir, parts, ready):
         try:
             problems += guest.start()
             guest.machine.wait_for(ready, READY_TIMEOUT_S)
+            # What the guest drew before `ready` reaches spice-server with the
+            # next display refresh (every 33 ms); a client that connects
+            # sooner gets the picture before it (spicy-screenshot keeps the
+            # first one). Seen once in CI: an all-black first picture.
+            time.sleep(REFRESH_SETTLE_S)
             part(opts, guest, part_dir, *extra, problems)
             problems += guest.password_leaks()
         except (TestFailure, OSError) as e:
